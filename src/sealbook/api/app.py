@@ -1,0 +1,137 @@
+"""The application factory: FastAPI routes behind the key gate."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp
+
+from sealbook.api.envelope import error_response
+from sealbook.api.gate import Gate, route_table
+from sealbook.api.routes import account, public
+from sealbook.errors import ParamError, RouteNotFound, SealbookError, ServiceUnavailable
+from sealbook.exchange.accounts import AccountService
+from sealbook.exchange.apikeys import KeyService
+from sealbook.exchange.authlog import AuthLog
+from sealbook.exchange.context import Context
+from sealbook.exchange.keyring import DbKeyDirectory
+from sealbook.keys.allowlist import ProxyPolicy
+from sealbook.keys.verifier import Verifier
+from sealbook.ratelimit import MemoryRateLimiter
+
+__all__ = ["Runtime", "create_app"]
+
+log = logging.getLogger("sealbook.api")
+
+
+@dataclass(slots=True)
+class Runtime:
+    """Everything a running server holds, built once per process."""
+
+    ctx: Context
+    accounts: AccountService
+    keys: KeyService
+    directory: DbKeyDirectory
+    authlog: AuthLog
+    verifier: Verifier
+    limiter: MemoryRateLimiter
+
+    @classmethod
+    def build(cls, ctx: Context) -> Runtime:
+        accounts = AccountService(ctx)
+        directory = DbKeyDirectory(ctx)
+        authlog = AuthLog(ctx)
+        verifier = Verifier(
+            directory,
+            ctx.clock,
+            authlog,
+            window_ms=ctx.settings.timestamp_window_ms,
+            lapse_days=ctx.settings.unbound_key_lapse_days,
+        )
+        return cls(
+            ctx=ctx,
+            accounts=accounts,
+            keys=KeyService(ctx, accounts),
+            directory=directory,
+            authlog=authlog,
+            verifier=verifier,
+            limiter=MemoryRateLimiter(factor=ctx.settings.rate_limit_factor),
+        )
+
+
+async def _flush_forever(runtime: Runtime) -> None:
+    interval = runtime.ctx.settings.flush_interval_s
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await anyio.to_thread.run_sync(runtime.authlog.flush)
+        except Exception:  # keep recording; the next flush retries what it can
+            log.exception("writing the authentication log failed")
+
+
+def create_app(ctx: Context) -> ASGIApp:
+    runtime = Runtime.build(ctx)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_flush_forever(runtime))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await anyio.to_thread.run_sync(runtime.authlog.flush)
+
+    api = FastAPI(
+        title="Sealbook",
+        summary="A self-hostable exchange that speaks Bitget's REST v2 wire format.",
+        version="0.1.0",
+        docs_url="/docs",
+        lifespan=lifespan,
+    )
+    api.state.runtime = runtime
+    for module in (public, account):
+        api.include_router(module.router)
+
+    def now() -> int:
+        return ctx.clock.now_ms()
+
+    @api.exception_handler(SealbookError)
+    async def on_sealbook_error(_request: Request, error: SealbookError) -> Response:
+        return error_response(error, now())
+
+    @api.exception_handler(RequestValidationError)
+    async def on_validation_error(_request: Request, error: RequestValidationError) -> Response:
+        first = error.errors()[0] if error.errors() else {}
+        field = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
+        return error_response(ParamError(f"{field}: {first.get('msg', 'invalid')}"), now())
+
+    @api.exception_handler(StarletteHTTPException)
+    async def on_http_error(_request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code in (404, 405):
+            return error_response(RouteNotFound(), now())
+        return error_response(ParamError(str(error.detail)), now())
+
+    @api.exception_handler(Exception)
+    async def on_crash(_request: Request, error: Exception) -> Response:
+        log.error("unhandled %s", type(error).__name__)
+        return error_response(ServiceUnavailable(), now())
+
+    return Gate(
+        api,
+        table=route_table(api.routes),
+        verifier=runtime.verifier,
+        limiter=runtime.limiter,
+        proxies=ProxyPolicy(ctx.settings.trusted_proxies),
+        clock=ctx.clock,
+    )

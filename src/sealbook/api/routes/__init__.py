@@ -1,0 +1,1 @@
+"""Routes grouped like Bitget's paths."""

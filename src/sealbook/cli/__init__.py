@@ -1,0 +1,1 @@
+"""The ``sealbook`` command."""

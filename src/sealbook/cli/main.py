@@ -1,0 +1,26 @@
+"""The ``sealbook`` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from sealbook.cli import audit, keys, serve, users
+
+app = typer.Typer(
+    help="Sealbook: a self-hostable exchange with a strong API-key layer.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(serve.serve)
+app.add_typer(users.app, name="user")
+app.add_typer(keys.app, name="key")
+app.add_typer(audit.app, name="audit")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,292 @@
+"""Every failure Sealbook can report, with its Bitget code, in one place.
+
+Each error carries the Bitget ``code`` and a ``msg`` that never contains a secret,
+the HTTP status it is served with, and whether the caller may simply retry::
+
+    SealbookError                              (base; code, msg, http_status, retryable)
+    ├── AuthError                   HTTP 400   re-authenticate: fix the credentials or clock
+    │   ├── MissingApiKey           40001  ACCESS_KEY cannot be empty
+    │   ├── MissingSignature        40002  ACCESS_SIGN cannot be empty
+    │   ├── InvalidTimestamp        40005  Invalid ACCESS_TIMESTAMP
+    │   ├── MalformedApiKey         40006  Invalid ACCESS_KEY
+    │   ├── TimestampExpired        40008  Request timestamp expired
+    │   ├── ReplayedRequest         40008  (same code: a nonce problem; ccxt → InvalidNonce)
+    │   ├── BadSignature            40009  sign signature error
+    │   ├── MissingPassphrase       40011  ACCESS_PASSPHRASE cannot be empty
+    │   ├── WrongPassphrase         40012  apikey/password is incorrect
+    │   └── UnknownApiKey           40037  Apikey does not exist (also revoked/expired keys)
+    ├── AccessDenied                HTTP 400   the key may not do this; a new key is needed
+    │   ├── MissingPermission       40014  Incorrect permissions, need {perm} permissions
+    │   ├── SecondFactorRequired    40016  The user must bind the phone or Google
+    │   └── IpNotAllowed            40018  Invalid IP, current request ip {ip}
+    ├── StepUpError                 HTTP 400   the second factor was refused
+    │   ├── TotpInvalid             40049  Google verification code is incorrect
+    │   ├── TotpReused              40049  (same code: a code is accepted at most once)
+    │   └── StepUpLocked            40050  too many wrong codes; locked until {time}
+    ├── RequestError                HTTP 400   fix the request; retrying it unchanged fails again
+    │   ├── ParamError              40017  Parameter verification failed {detail}
+    │   ├── ParamEmpty              40019  Parameter {name} cannot be empty
+    │   ├── ParamInvalid            40020  Parameter {name} error
+    │   ├── InvalidPassphraseFormat 40070  passphrase must be 8-32 letters and digits
+    │   ├── KeyLimitReached         40071  at most {n} live API keys per user
+    │   ├── Conflict                40072  {what} already exists
+    │   ├── NotFound                40073  {what} does not exist
+    │   ├── UnifiedAccountOnly      40084  You are in Classic Account mode, ...
+    │   └── RouteNotFound           40404  Request URL NOT FOUND  (HTTP 404)
+    ├── RateLimited                 429    Too many requests      (HTTP 429, retryable)
+    └── ServiceUnavailable          45001  temporarily unavailable (HTTP 503, retryable)
+
+Codes 40049/40050 and 40070-40073 are Sealbook's own, chosen in Bitget's 400xx
+parameter range where Bitget publishes nothing for the case; ccxt treats unknown codes
+as ``ExchangeError``. Errors become the Bitget envelope in exactly one place:
+:func:`sealbook.api.envelope.error_response`.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AccessDenied",
+    "AuthError",
+    "BadSignature",
+    "Conflict",
+    "InvalidPassphraseFormat",
+    "InvalidTimestamp",
+    "IpNotAllowed",
+    "KeyLimitReached",
+    "MalformedApiKey",
+    "MissingApiKey",
+    "MissingPassphrase",
+    "MissingPermission",
+    "MissingSignature",
+    "NotFound",
+    "ParamEmpty",
+    "ParamError",
+    "ParamInvalid",
+    "RateLimited",
+    "ReplayedRequest",
+    "RequestError",
+    "RouteNotFound",
+    "SealbookError",
+    "SecondFactorRequired",
+    "ServiceUnavailable",
+    "StepUpError",
+    "StepUpLocked",
+    "TimestampExpired",
+    "TotpInvalid",
+    "TotpReused",
+    "UnifiedAccountOnly",
+    "UnknownApiKey",
+    "WrongPassphrase",
+]
+
+
+class SealbookError(Exception):
+    """Base of every error Sealbook reports. ``msg`` is safe to show and to log."""
+
+    code: str = "40000"
+    default_msg: str = "Request failed"
+    http_status: int = 400
+    retryable: bool = False
+
+    def __init__(self, msg: str | None = None) -> None:
+        self.msg = msg if msg is not None else self.default_msg
+        super().__init__(self.msg)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, msg={self.msg!r})"
+
+
+# --- authentication ------------------------------------------------------------------
+
+
+class AuthError(SealbookError):
+    """The request does not prove it comes from a live key."""
+
+
+class MissingApiKey(AuthError):
+    code = "40001"
+    default_msg = "ACCESS_KEY cannot be empty"
+
+
+class MissingSignature(AuthError):
+    code = "40002"
+    default_msg = "ACCESS_SIGN cannot be empty"
+
+
+class InvalidTimestamp(AuthError):
+    code = "40005"
+    default_msg = "Invalid ACCESS_TIMESTAMP"
+
+
+class MalformedApiKey(AuthError):
+    code = "40006"
+    default_msg = "Invalid ACCESS_KEY"
+
+
+class TimestampExpired(AuthError):
+    code = "40008"
+    default_msg = "Request timestamp expired"
+
+
+class ReplayedRequest(AuthError):
+    code = "40008"
+    default_msg = "Request replayed: this signature was already accepted"
+
+
+class BadSignature(AuthError):
+    code = "40009"
+    default_msg = "sign signature error"
+
+
+class MissingPassphrase(AuthError):
+    code = "40011"
+    default_msg = "ACCESS_PASSPHRASE cannot be empty"
+
+
+class WrongPassphrase(AuthError):
+    code = "40012"
+    default_msg = "apikey/password is incorrect"
+
+
+class UnknownApiKey(AuthError):
+    code = "40037"
+    default_msg = "Apikey does not exist"
+
+
+# --- authorisation -------------------------------------------------------------------
+
+
+class AccessDenied(SealbookError):
+    """The caller is who they say, but may not do this."""
+
+
+class MissingPermission(AccessDenied):
+    code = "40014"
+
+    def __init__(self, permission: str) -> None:
+        super().__init__(f"Incorrect permissions, need {permission} permissions")
+
+
+class SecondFactorRequired(AccessDenied):
+    code = "40016"
+    default_msg = "The user must bind the phone or Google"
+
+
+class IpNotAllowed(AccessDenied):
+    code = "40018"
+
+    def __init__(self, ip: str) -> None:
+        super().__init__(f"Invalid IP, current request ip {ip}")
+
+
+# --- second factor -------------------------------------------------------------------
+
+
+class StepUpError(SealbookError):
+    """A TOTP code was required and refused."""
+
+
+class TotpInvalid(StepUpError):
+    code = "40049"
+    default_msg = "Google verification code is incorrect"
+
+
+class TotpReused(StepUpError):
+    code = "40049"
+    default_msg = "Google verification code was already used; wait for the next one"
+
+
+class StepUpLocked(StepUpError):
+    code = "40050"
+
+    def __init__(self, until_iso: str) -> None:
+        super().__init__(f"Too many wrong verification codes; step-up locked until {until_iso}")
+
+
+# --- the request itself --------------------------------------------------------------
+
+
+class RequestError(SealbookError):
+    """The request is wrong; sending it again unchanged fails again."""
+
+
+class ParamError(RequestError):
+    code = "40017"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Parameter verification failed {detail}")
+
+
+class ParamEmpty(RequestError):
+    code = "40019"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Parameter {name} cannot be empty")
+
+
+class ParamInvalid(RequestError):
+    code = "40020"
+
+    def __init__(self, name: str, why: str = "") -> None:
+        super().__init__(f"Parameter {name} error" + (f": {why}" if why else ""))
+
+
+class InvalidPassphraseFormat(RequestError):
+    code = "40070"
+    default_msg = "The passphrase must be 8-32 letters and digits"
+
+
+class KeyLimitReached(RequestError):
+    code = "40071"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"At most {limit} live API keys per user")
+
+
+class Conflict(RequestError):
+    code = "40072"
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} already exists")
+
+
+class NotFound(RequestError):
+    code = "40073"
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} does not exist")
+
+
+class UnifiedAccountOnly(RequestError):
+    code = "40084"
+    default_msg = (
+        "You are in Classic Account mode, and the Unified Account API is not supported at this time"
+    )
+
+
+class RouteNotFound(RequestError):
+    code = "40404"
+    default_msg = "Request URL NOT FOUND"
+    http_status = 404
+
+
+# --- try again later -----------------------------------------------------------------
+
+
+class RateLimited(SealbookError):
+    code = "429"
+    default_msg = "Too many requests"
+    http_status = 429
+    retryable = True
+
+    def __init__(self, retry_after_s: float, remaining: int = 0) -> None:
+        super().__init__()
+        self.retry_after_s = retry_after_s
+        self.remaining = remaining
+
+
+class ServiceUnavailable(SealbookError):
+    code = "45001"
+    default_msg = "Service temporarily unavailable, try again"
+    http_status = 503
+    retryable = True

@@ -1,0 +1,171 @@
+"""People: sign-up, passwords, and the second factor that guards every key change."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from sealbook.errors import (
+    Conflict,
+    NotFound,
+    ParamInvalid,
+    SecondFactorRequired,
+    StepUpError,
+    StepUpLocked,
+)
+from sealbook.exchange.context import Context
+from sealbook.keys import passwords, totp
+from sealbook.store import audit
+from sealbook.store import users as user_store
+from sealbook.store.users import UserRecord
+
+__all__ = ["AccountService", "TotpEnrolment"]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+MIN_PASSWORD = 8
+
+
+def _totp_context(user_id: int) -> str:
+    return f"totp-seed:{user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class TotpEnrolment:
+    secret: str
+    uri: str
+
+    def __repr__(self) -> str:
+        return "TotpEnrolment(<redacted>)"
+
+
+class AccountService:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._policy = totp.StepUpPolicy(
+            max_failures=ctx.settings.totp_max_failures,
+            lockout_ms=ctx.settings.totp_lockout_s * 1000,
+        )
+
+    def create_user(self, name: str, password: str, *, ip: str | None = None) -> int:
+        if not _NAME.match(name):
+            raise ParamInvalid(
+                "name", "1-64 letters, digits and _.@- starting with a letter or digit"
+            )
+        if len(password) < MIN_PASSWORD:
+            raise ParamInvalid("password", f"at least {MIN_PASSWORD} characters")
+        digest = passwords.hash_password(password)
+        now = self._ctx.clock.now_ms()
+        try:
+            with self._ctx.engine.begin() as conn:
+                if user_store.get_by_name(conn, name) is not None:
+                    raise Conflict(f"user {name!r}")
+                user_id = user_store.insert_user(conn, name, digest, now)
+                audit.append(
+                    conn, now, "user.created", user_id=user_id, ip=ip, detail={"name": name}
+                )
+        except IntegrityError:
+            raise Conflict(f"user {name!r}") from None
+        return user_id
+
+    def get(self, name: str) -> UserRecord:
+        with self._ctx.engine.connect() as conn:
+            user = user_store.get_by_name(conn, name)
+        if user is None:
+            raise NotFound(f"user {name!r}")
+        return user
+
+    def authenticate(self, name: str, password: str, *, ip: str | None = None) -> UserRecord | None:
+        """Password check that costs the same whether or not the user exists."""
+        with self._ctx.engine.connect() as conn:
+            user = user_store.get_by_name(conn, name)
+        ok = passwords.verify_password(user.password_hash if user else None, password)
+        now = self._ctx.clock.now_ms()
+        with self._ctx.engine.begin() as conn:
+            audit.append(
+                conn,
+                now,
+                "signin.ok" if ok else "signin.failed",
+                user_id=user.id if user else None,
+                ip=ip,
+                detail={"name": name},
+            )
+        return user if ok and user is not None else None
+
+    def totp_enroll(self, name: str, *, ip: str | None = None) -> TotpEnrolment:
+        """A new seed, shown once. Refused while a confirmed one exists."""
+        secret = totp.new_secret()
+        now = self._ctx.clock.now_ms()
+        with self._ctx.engine.begin() as conn:
+            user = self._user(conn, name)
+            if user.totp_confirmed:
+                raise Conflict("a confirmed two-factor seed")
+            sealed = self._ctx.sealer.seal(secret.encode(), _totp_context(user.id))
+            user_store.update_user(
+                conn,
+                user.id,
+                totp_sealed=sealed,
+                totp_confirmed=False,
+                totp_last_step=-1,
+                totp_failures=0,
+                totp_locked_until_ms=0,
+            )
+            audit.append(conn, now, "totp.enrolled", user_id=user.id, ip=ip)
+        return TotpEnrolment(secret, totp.provisioning_uri(secret, name))
+
+    def totp_confirm(self, name: str, code: str, *, ip: str | None = None) -> None:
+        error: StepUpError | None = None
+        with self._ctx.engine.begin() as conn:
+            user = self._user(conn, name, for_update=True)
+            if user.totp_sealed is None:
+                raise NotFound("a pending two-factor enrolment")
+            error = self._check(conn, user, code, ip)
+            if error is None:
+                user_store.update_user(conn, user.id, totp_confirmed=True)
+                audit.append(
+                    conn, self._ctx.clock.now_ms(), "totp.confirmed", user_id=user.id, ip=ip
+                )
+        if error is not None:
+            raise error
+
+    def step_up(
+        self, conn: Connection, user: UserRecord, code: str, ip: str | None
+    ) -> StepUpError | None:
+        """Check a code inside the caller's transaction. The caller must commit and then
+        raise the returned error, so failures and lockouts persist."""
+        if not user.totp_confirmed or user.totp_sealed is None:
+            raise SecondFactorRequired()
+        return self._check(conn, user, code, ip)
+
+    def _check(
+        self, conn: Connection, user: UserRecord, code: str, ip: str | None
+    ) -> StepUpError | None:
+        assert user.totp_sealed is not None
+        secret = self._ctx.sealer.open(user.totp_sealed, _totp_context(user.id)).decode()
+        now = self._ctx.clock.now_ms()
+        state, error = totp.verify_step_up(secret, code, user.totp_state, now, self._policy)
+        if state != user.totp_state:
+            user_store.save_totp_state(conn, user.id, state)
+        if error is not None:
+            kind = (
+                "stepup.locked"
+                if isinstance(error, StepUpLocked) or state.locked_until_ms > now
+                else "stepup.failed"
+            )
+            audit.append(
+                conn,
+                now,
+                kind,
+                user_id=user.id,
+                ip=ip,
+                detail={"code": error.code, "msg": error.msg},
+            )
+        return error
+
+    def _user(self, conn: Connection, name: str, *, for_update: bool = False) -> UserRecord:
+        user = user_store.get_by_name(conn, name, for_update=for_update)
+        if user is None:
+            raise NotFound(f"user {name!r}")
+        return user

@@ -1,0 +1,126 @@
+"""The audit chain: each entry stores the SHA-256 of the previous entry and of its own
+content, so altering, removing or reordering any entry breaks every hash after it.
+
+Pure: hashing and checking. The store appends entries inside the transaction of the
+event they record, and keeps a head (last sequence number and hash) so truncating the
+tail is caught too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["GENESIS", "AuditEntry", "ChainReport", "canonical_detail", "entry_hash", "verify_chain"]
+
+GENESIS = b"\x00" * 32
+
+
+def canonical_detail(detail: Mapping[str, Any]) -> str:
+    return json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def entry_hash(
+    prev_hash: bytes,
+    seq: int,
+    ts_ms: int,
+    kind: str,
+    user_id: int | None,
+    key_prefix: str | None,
+    ip: str | None,
+    detail: str,
+) -> bytes:
+    content = json.dumps(
+        [seq, ts_ms, kind, user_id, key_prefix, ip, detail],
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
+    return hashlib.sha256(prev_hash + content.encode()).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    seq: int
+    ts_ms: int
+    kind: str
+    user_id: int | None
+    key_prefix: str | None
+    ip: str | None
+    detail: str
+    prev_hash: bytes = field(repr=False)
+    hash: bytes = field(repr=False)
+
+    def expected_hash(self) -> bytes:
+        return entry_hash(
+            self.prev_hash,
+            self.seq,
+            self.ts_ms,
+            self.kind,
+            self.user_id,
+            self.key_prefix,
+            self.ip,
+            self.detail,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "firstBadSeq": self.first_bad_seq,
+            "reason": self.reason,
+        }
+
+
+def verify_chain(entries: Iterable[AuditEntry], head: tuple[int, bytes] | None) -> ChainReport:
+    """Walk entries in sequence order; ``head`` is the stored (last seq, last hash)."""
+    prev = GENESIS
+    expected_seq = 1
+    checked = 0
+    for entry in entries:
+        if entry.seq != expected_seq:
+            return ChainReport(
+                False,
+                checked,
+                expected_seq,
+                f"entry {expected_seq} is missing or out of order (found {entry.seq})",
+            )
+        if entry.prev_hash != prev:
+            return ChainReport(
+                False, checked, entry.seq, "its link to the previous entry is broken"
+            )
+        if entry.expected_hash() != entry.hash:
+            return ChainReport(False, checked, entry.seq, "its content does not match its hash")
+        prev = entry.hash
+        expected_seq += 1
+        checked += 1
+    last_seq = expected_seq - 1
+    if head is None:
+        if checked:
+            return ChainReport(False, checked, last_seq, "the chain head is missing")
+        return ChainReport(True, 0)
+    head_seq, head_hash = head
+    if head_seq != last_seq:
+        if head_seq > last_seq:
+            return ChainReport(
+                False,
+                checked,
+                last_seq + 1,
+                f"entries {last_seq + 1}..{head_seq} were removed from the end",
+            )
+        return ChainReport(
+            False, checked, head_seq + 1, "entries were appended without updating the head"
+        )
+    if head_hash != prev:
+        return ChainReport(False, checked, last_seq, "the last entry does not match the chain head")
+    return ChainReport(True, checked)
