@@ -1,0 +1,1 @@
+"""HTTP transport in Bitget v2 shape: the key gate, the envelope, the routes."""

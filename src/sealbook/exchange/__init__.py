@@ -1,0 +1,1 @@
+"""Services (use cases). A service owns the transaction: one per business event."""
