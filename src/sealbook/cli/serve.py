@@ -10,6 +10,27 @@ import uvicorn
 
 from sealbook.api.app import create_app
 from sealbook.cli.common import HomeOpt, context
+from sealbook.exchange.demo import DemoCredentials, bootstrap_demo
+
+
+def _demo_banner(c: DemoCredentials, host: str, port: int) -> str:
+    base = f"http://{host}:{port}"
+    return f"""
+Demo account created. These credentials are shown ONCE; copy them now.
+  user: {c.user}   password: {c.password}
+  authenticator (TOTP) seed: {c.totp_seed}
+  API key:    {c.api_key}
+  secret key: {c.secret_key}
+  passphrase: {c.passphrase}
+  rights: read, spot_trade; IP allowlist: 127.0.0.1, ::1
+
+Connect ccxt (pip install ccxt):
+  import ccxt
+  ex = ccxt.bitget({{"apiKey": "{c.api_key}", "secret": "{c.secret_key}",
+                    "password": "{c.passphrase}"}})
+  ex.urls["api"] = {{name: "{base}" for name in ex.urls["api"]}}
+  print(ex.fetch_time(), ex.fetch_balance()["total"])
+"""
 
 
 def serve(
@@ -26,6 +47,10 @@ def serve(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     with context(home, create_master_key=demo) as ctx:
+        if demo:
+            credentials = bootstrap_demo(ctx)
+            if credentials is not None:
+                typer.echo(_demo_banner(credentials, host, port))
         app = create_app(ctx)
         typer.echo(f"Sealbook listening on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
         typer.echo(

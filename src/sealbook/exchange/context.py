@@ -35,7 +35,7 @@ class Context:
 def open_context(
     settings: Settings, *, create_master_key: bool = False, clock: Clock | None = None
 ) -> Context:
-    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
     master = load_master_key(settings, create=create_master_key)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
