@@ -47,7 +47,7 @@ lint: install
 	$(VENV)/bin/mypy
 
 # pytest's status is kept; 5 (no tests collected) is a failure like any other non-zero.
-test: lint
+test: install lint
 	@rc=0; bash scripts/pgtest.sh $(VENV)/bin/pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ "$$rc" -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	exit "$$rc"

@@ -14,8 +14,8 @@
 #
 # initdb refuses to run as root, so as root the cluster belongs to `postgres` (or `nobody`).
 # Server binaries come from $PG_BIN (default /usr/lib/postgresql/15/bin); if they are missing
-# there, Debian's postgresql-15 is installed with apt. $PGTEST_TMPDIR (default /tmp) must
-# be traversable by that user.
+# there, Debian's postgresql-15 is installed with apt. $PGTEST_USER overrides that user;
+# $PGTEST_TMPDIR (default /tmp) must be traversable by it.
 set -euo pipefail
 
 readonly DEFAULT_PG_BIN=/usr/lib/postgresql/15/bin
@@ -51,6 +51,7 @@ as_pg() {  # run a command as the cluster's owner, from a directory it can read
     fi
 }
 
+# shellcheck disable=SC2317  # runs from a trap
 cleanup() {
     local rc=$?
     set +e
@@ -59,7 +60,9 @@ cleanup() {
         if ! as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m immediate -w -t 30 stop >/dev/null 2>&1; then
             local pid
             pid=$(head -n 1 "$DATA/postmaster.pid" 2>/dev/null)
-            if [[ $pid =~ ^[0-9]+$ ]]; then
+            # Only if that pid is still our postmaster (pids get reused).
+            if [[ $pid =~ ^[0-9]+$ ]] \
+                    && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$DATA"; then
                 say "pg_ctl stop failed; killing postmaster $pid"
                 kill -KILL "$pid" 2>/dev/null
             fi
@@ -71,6 +74,7 @@ cleanup() {
     exit "$rc"
 }
 CHILD=""
+# shellcheck disable=SC2317  # runs from a trap
 on_signal() {  # $1: signal name, $2: exit status; stop COMMAND, then cleanup runs on exit
     set +e
     if [[ -n $CHILD ]]; then
@@ -125,7 +129,13 @@ s.close()'
 
 init_cluster() {
     if [[ $EUID -eq 0 ]]; then
-        if id -u postgres >/dev/null 2>&1; then PG_OS_USER=postgres; else PG_OS_USER=nobody; fi
+        if [[ -n ${PGTEST_USER:-} ]]; then
+            PG_OS_USER=$PGTEST_USER
+        elif id -u postgres >/dev/null 2>&1; then
+            PG_OS_USER=postgres
+        else
+            PG_OS_USER=nobody
+        fi
         chown -R "$PG_OS_USER:" "$WORK"
     fi
     DATA=$WORK/data
@@ -198,7 +208,7 @@ rc=0
 wait "$CHILD" || rc=$?
 CHILD=""
 
-if ! as_pg "$PG_BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
+if ! "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" -U "$DB_SUPERUSER" -t 10; then
     dump "$LOG"
     say "PostgreSQL died while '$1' was running (its log is above)"
     ((rc != 0)) || rc=1
