@@ -112,11 +112,16 @@ class Gate:
             await self.app(scope, receive, send)
             return
         try:
-            await self._handle(scope, receive, send)
+            receive, send = await self._admit(scope, receive, send)
         except SealbookError as error:
             await self._reject(send, error)
+            return
+        # Outside the try: an error raised by the app after it started its response
+        # must not make the gate start a second one.
+        await self.app(scope, receive, send)
 
-    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _admit(self, scope: Scope, receive: Receive, send: Send) -> tuple[Receive, Send]:
+        """Authenticate and throttle; the receive/send to call the app with."""
         key = sign = ts = passphrase = forwarded = xff = None
         for name, value in scope["headers"]:
             if name[:7] == b"access-":
@@ -176,7 +181,7 @@ class Gate:
                 message["headers"] = [*message.get("headers", ()), (REMAIN_HEADER, remain)]
             await send(message)
 
-        await self.app(scope, receive, send_with_remaining)
+        return receive, send_with_remaining
 
     async def _reject(self, send: Send, error: SealbookError) -> None:
         status, headers, body = error_parts(error, self.clock.now_ms())
