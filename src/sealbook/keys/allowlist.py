@@ -18,9 +18,14 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 def _network(entry: str) -> Network:
     try:
-        return ipaddress.ip_network(entry.strip(), strict=False)
+        net = ipaddress.ip_network(entry.strip(), strict=False)
     except ValueError:
         raise ParamInvalid("ip", f"{entry.strip()!r} is not an IP address or CIDR range") from None
+    # Peers arrive with IPv4-mapped addresses unwrapped, so entries are unwrapped too.
+    mapped = net.network_address.ipv4_mapped if isinstance(net, ipaddress.IPv6Network) else None
+    if mapped is not None and net.prefixlen >= 96:
+        return ipaddress.IPv4Network((mapped, net.prefixlen - 96))
+    return net
 
 
 @lru_cache(maxsize=65_536)

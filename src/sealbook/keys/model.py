@@ -32,7 +32,7 @@ def secret_context(api_key: str) -> str:
 class ApiKeyRecord:
     id: int
     user_id: int
-    api_key: str
+    api_key: str = field(repr=False)  # not a secret, but reprs name keys by prefix only
     label: str
     key_type: KeyType
     permissions: frozenset[Permission]
@@ -48,7 +48,7 @@ class ApiKeyRecord:
     revoked_ms: int | None = None
     revoke_reason: str | None = None
     dies_ms: int | None = None  # set when rotated: the end of the grace period
-    rotated_to: str | None = None
+    rotated_to: str | None = field(default=None, repr=False)
     last_used_ms: int | None = None
     last_used_ip: str | None = None
 

@@ -56,7 +56,8 @@ def code_at(secret_b32: str, step: int) -> str:
 
 
 def provisioning_uri(secret_b32: str, account: str, issuer: str = "Sealbook") -> str:
-    label = quote(f"{issuer}:{account}")
+    # A literal ":" separates issuer and account; a "%3A" would read as part of a name.
+    label = f"{quote(issuer, safe='')}:{quote(account, safe='')}"
     query = urlencode({"secret": secret_b32, "issuer": issuer, "digits": DIGITS, "period": STEP_S})
     return f"otpauth://totp/{label}?{query}"
 
@@ -86,7 +87,8 @@ def verify_step_up(
     code = code.strip().replace(" ", "")
     now_step = step_of(now_ms)
     matched: int | None = None
-    if len(code) == DIGITS and code.isdigit():
+    # isascii: str.isdigit() also accepts "１２３４５６", which compare_digest rejects.
+    if len(code) == DIGITS and code.isascii() and code.isdigit():
         for step in (now_step - 1, now_step, now_step + 1):
             if hmac.compare_digest(code_at(secret_b32, step), code):
                 matched = step

@@ -137,14 +137,15 @@ class Verifier:
         need: Permission,
     ) -> Principal:
         now = self._clock.now_ms()
-        prefix = display_prefix(key.decode("latin-1")) if key else ""
         try:
             return self._verify(
                 key, sign, timestamp, passphrase, method, path, query, body, ip, need, now
             )
         except (AuthError, AccessDenied) as error:
-            owner = None
+            # Only a well-formed key is named: a malformed one may be a pasted secret.
+            owner, prefix = None, "(malformed)" if key else ""
             if key and is_well_formed(key_text := key.decode("latin-1")):
+                prefix = display_prefix(key_text)
                 live = self._directory.get(key_text)
                 owner = live.record.user_id if live is not None else None
             self._observer.rejected(error, prefix, ip, now, owner)
