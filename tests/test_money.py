@@ -29,7 +29,7 @@ def test_parse_scaled_exact_values() -> None:
     assert parse_scaled("-3.5", 1, allow_negative=True) == -35
 
 
-@pytest.mark.parametrize("text", ["1.00001", "1e5", "abc", "", " ", "1.", ".5", "0x10", "1,5", "NaN", "inf"])
+@pytest.mark.parametrize("text", ["1.00001", "١٢", "1e5", "abc", "", " ", "1.", ".5", "0x10", "1,5", "NaN", "inf"])
 def test_parse_scaled_refuses_what_it_cannot_represent(text: str) -> None:
     with pytest.raises(MoneyError):
         parse_scaled(text, 4)

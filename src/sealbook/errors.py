@@ -32,23 +32,46 @@ the HTTP status it is served with, and whether the caller may simply retry::
     │   ├── Conflict                40072  {what} already exists
     │   ├── NotFound                40073  {what} does not exist
     │   ├── UnifiedAccountOnly      40084  You are in Classic Account mode, ...
-    │   └── RouteNotFound           40404  Request URL NOT FOUND  (HTTP 404)
+    │   ├── RouteNotFound           40404  Request URL NOT FOUND  (HTTP 404)
+    │   │   ·· markets: the coin and symbol catalog (sealbook.markets) ··
+    │   ├── UnknownCoin             40034  Parameter {coin} does not exist
+    │   ├── PrecisionError          40808  Parameter verification exception {detail}
+    │   └── UnknownSymbol           50004  The transaction pair is currently not supported ...
+    ├── TradingError                HTTP 400   the order cannot be carried out as asked
+    │   ├── OrderParamInvalid       40808  Parameter verification exception {detail}
+    │   ├── OrderNotFound           43001  The order does not exist
+    │   ├── OrderSizeTooSmall       43006  The order size is less than the minimum {min}
+    │   ├── InsufficientBalance     43012  Insufficient balance
+    │   ├── OrderValueTooSmall      43027  The minimum order value {min} is not met
+    │   ├── DuplicateOrder          43118  Duplicate clientOid
+    │   └── AmountTooSmall          45110  less than the minimum amount {min} USDT
     ├── RateLimited                 429    Too many requests      (HTTP 429, retryable)
     └── ServiceUnavailable          45001  temporarily unavailable (HTTP 503, retryable)
 
 Codes 40049/40050 and 40070-40073 are Sealbook's own, chosen in Bitget's 400xx
 parameter range where Bitget publishes nothing for the case; ccxt treats unknown codes
-as ``ExchangeError``. Errors become the Bitget envelope in exactly one place:
+as ``ExchangeError``. ``UnknownSymbol`` uses 50004 because it is the Bitget code ccxt maps
+to ``BadSymbol`` (Bitget's v2 endpoints answer an unknown symbol with 40034, which ccxt
+leaves as ``ExchangeError``); ``PrecisionError`` (40808) is ccxt's ``InvalidOrder``.
+Errors become the Bitget envelope in exactly one place:
 :func:`sealbook.api.envelope.error_response`.
+
+The trading codes are Bitget's own. ccxt 4.5.90 maps 43001 to ``OrderNotFound``, 43012
+to ``InsufficientFunds`` and 40808/45110 to ``InvalidOrder``; 43006, 43027 and 43118 reach
+it as ``ExchangeError``. The matching engine (:mod:`sealbook.engine`) raises only
+:class:`OrderParamInvalid` and :class:`DuplicateOrder`; the rest belong to the services.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "AccessDenied",
+    "AmountTooSmall",
     "AuthError",
     "BadSignature",
     "Conflict",
+    "DuplicateOrder",
+    "InsufficientBalance",
     "InvalidPassphraseFormat",
     "InvalidTimestamp",
     "IpNotAllowed",
@@ -59,9 +82,14 @@ __all__ = [
     "MissingPermission",
     "MissingSignature",
     "NotFound",
+    "OrderNotFound",
+    "OrderParamInvalid",
+    "OrderSizeTooSmall",
+    "OrderValueTooSmall",
     "ParamEmpty",
     "ParamError",
     "ParamInvalid",
+    "PrecisionError",
     "RateLimited",
     "ReplayedRequest",
     "RequestError",
@@ -74,8 +102,11 @@ __all__ = [
     "TimestampExpired",
     "TotpInvalid",
     "TotpReused",
+    "TradingError",
     "UnifiedAccountOnly",
     "UnknownApiKey",
+    "UnknownCoin",
+    "UnknownSymbol",
     "WrongPassphrase",
 ]
 
@@ -268,6 +299,94 @@ class RouteNotFound(RequestError):
     code = "40404"
     default_msg = "Request URL NOT FOUND"
     http_status = 404
+
+
+# --- trading -------------------------------------------------------------------------
+
+
+class TradingError(SealbookError):
+    """The order cannot be carried out as asked: fix the order (or fund the account)."""
+
+
+class OrderParamInvalid(TradingError):
+    code = "40808"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Parameter verification exception {detail}")
+
+
+class OrderNotFound(TradingError):
+    code = "43001"
+    default_msg = "The order does not exist"
+
+
+class OrderSizeTooSmall(TradingError):
+    code = "43006"
+
+    def __init__(self, minimum: str) -> None:
+        super().__init__(f"The order size is less than the minimum {minimum}")
+
+
+class InsufficientBalance(TradingError):
+    code = "43012"
+    default_msg = "Insufficient balance"
+
+
+class OrderValueTooSmall(TradingError):
+    code = "43027"
+
+    def __init__(self, minimum: str) -> None:
+        super().__init__(f"The minimum order value {minimum} is not met")
+
+
+class DuplicateOrder(TradingError):
+    """A clientOid (or an engine order id) that is already in use."""
+
+    code = "43118"
+    default_msg = "Duplicate clientOid"
+
+
+class AmountTooSmall(TradingError):
+    code = "45110"
+
+    def __init__(self, minimum: str) -> None:
+        super().__init__(f"less than the minimum amount {minimum} USDT")
+
+
+# --- markets ---------------------------------------------------------------------------
+
+
+def _shown(text: str) -> str:
+    """A client-supplied name, safe to echo in a message: printable ASCII, at most 40 chars."""
+    if isinstance(text, str) and len(text) <= 40 and text.isascii() and text.isprintable():
+        return text
+    return "(invalid)"
+
+
+class UnknownCoin(RequestError):
+    code = "40034"
+
+    def __init__(self, coin: str) -> None:
+        super().__init__(f"Parameter {_shown(coin)} does not exist")
+
+
+class PrecisionError(RequestError):
+    """A price or size that is not a plain decimal within the symbol's precision."""
+
+    code = "40808"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Parameter verification exception {detail}")
+
+
+class UnknownSymbol(RequestError):
+    code = "50004"
+
+    def __init__(self, symbol: str) -> None:
+        super().__init__(
+            "The transaction pair is currently not supported or has been suspended: "
+            + _shown(symbol)
+        )
 
 
 # --- try again later -----------------------------------------------------------------

@@ -35,7 +35,7 @@ __all__ = [
 ATOM_PLACES = 18
 ATOMS_PER_UNIT = 10**ATOM_PLACES
 
-_DECIMAL = re.compile(r"^(?P<sign>-?)(?P<int>\d+)(?:\.(?P<frac>\d+))?$")
+_DECIMAL = re.compile(r"^(?P<sign>-?)(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]+))?$")
 
 
 class MoneyError(ValueError):
@@ -47,7 +47,7 @@ def parse_scaled(text: str, places: int, *, allow_negative: bool = False) -> int
     unless the extra digits are zeros (``"1.2500000"`` is fine)."""
     if not isinstance(text, str):
         raise MoneyError("amounts must be decimal strings")
-    match = _DECIMAL.match(text.strip())
+    match = _DECIMAL.fullmatch(text.strip())
     if match is None:
         raise MoneyError(f"{text!r} is not a plain decimal number")
     if match["sign"] and not allow_negative:
