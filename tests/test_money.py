@@ -29,7 +29,9 @@ def test_parse_scaled_exact_values() -> None:
     assert parse_scaled("-3.5", 1, allow_negative=True) == -35
 
 
-@pytest.mark.parametrize("text", ["1.00001", "١٢", "1e5", "abc", "", " ", "1.", ".5", "0x10", "1,5", "NaN", "inf"])
+@pytest.mark.parametrize(
+    "text", ["1.00001", "١٢", "1e5", "abc", "", " ", "1.", ".5", "0x10", "1,5", "NaN", "inf"]
+)
 def test_parse_scaled_refuses_what_it_cannot_represent(text: str) -> None:
     with pytest.raises(MoneyError):
         parse_scaled(text, 4)
@@ -61,7 +63,9 @@ def test_symbol_arithmetic_is_exact() -> None:
     assert lots_to_atoms(1_000, 6) == parse_atoms("0.001")
 
 
-@given(st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=8, allow_nan=False))
+@given(
+    st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=8, allow_nan=False)
+)
 def test_round_trip(value: Decimal) -> None:
     text = format(value, "f")
     assert Decimal(scaled_to_str(parse_scaled(text, 8, allow_negative=True), 8)) == value

@@ -59,7 +59,8 @@ Errors become the Bitget envelope in exactly one place:
 The trading codes are Bitget's own. ccxt 4.5.90 maps 43001 to ``OrderNotFound``, 43012
 to ``InsufficientFunds`` and 40808/45110 to ``InvalidOrder``; 43006, 43027 and 43118 reach
 it as ``ExchangeError``. The matching engine (:mod:`sealbook.engine`) raises only
-:class:`OrderParamInvalid` and :class:`DuplicateOrder`; the rest belong to the services.
+:class:`OrderParamInvalid`, :class:`DuplicateOrder` and :class:`UnknownSymbol`; the other
+trading errors belong to the services.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ import re
 from decimal import Decimal
 
 __all__ = [
-    "ATOM_PLACES",
     "ATOMS_PER_UNIT",
+    "ATOM_PLACES",
     "MoneyError",
     "atoms_to_str",
     "from_units",
@@ -96,7 +96,9 @@ def lots_to_atoms(lots: int, quantity_places: int) -> int:
     return lots * scale
 
 
-def ticks_lots_to_quote_atoms(ticks: int, lots: int, price_places: int, quantity_places: int) -> int:
+def ticks_lots_to_quote_atoms(
+    ticks: int, lots: int, price_places: int, quantity_places: int
+) -> int:
     """Exact quote value of ``lots`` at ``ticks`` (needs price + quantity places ≤ 18)."""
     scale: int = 10 ** (ATOM_PLACES - price_places - quantity_places)
     return ticks * lots * scale
