@@ -1,0 +1,27 @@
+"""Double-entry ledger with holds: pure, in memory, exact (amounts are int atoms).
+
+Every change of funds is a :class:`Posting` that moves an amount from one account to
+another; balances and holds are derived from the postings and can be rebuilt from them
+(:meth:`Ledger.from_postings`). :meth:`Ledger.check_invariants` audits the whole state.
+"""
+
+from __future__ import annotations
+
+from sealbook.ledger.accounts import AVAILABLE, FEES, FROZEN, WORLD, Account, Bucket, Kind, Owner
+from sealbook.ledger.core import Ledger
+from sealbook.ledger.records import Hold, Posting, Transfer
+
+__all__ = [
+    "AVAILABLE",
+    "FEES",
+    "FROZEN",
+    "WORLD",
+    "Account",
+    "Bucket",
+    "Hold",
+    "Kind",
+    "Ledger",
+    "Owner",
+    "Posting",
+    "Transfer",
+]
