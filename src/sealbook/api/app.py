@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
+from sealbook.api.endpoints import Endpoints, openapi_paths
 from sealbook.api.envelope import error_response
 from sealbook.api.gate import Gate, route_table
 from sealbook.api.routes import account, public
@@ -78,6 +80,20 @@ async def _flush_forever(runtime: Runtime) -> None:
             log.exception("writing the authentication log failed")
 
 
+def _document(api: FastAPI, groups: list[Endpoints]) -> None:
+    """Serve the gate's endpoints in FastAPI's OpenAPI schema (and so at /docs)."""
+    default_openapi = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            schema = default_openapi()
+            schema.setdefault("paths", {}).update(openapi_paths(groups))
+            api.openapi_schema = schema
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(ctx: Context) -> ASGIApp:
     runtime = Runtime.build(ctx)
 
@@ -100,8 +116,8 @@ def create_app(ctx: Context) -> ASGIApp:
         lifespan=lifespan,
     )
     api.state.runtime = runtime
-    for module in (public, account):
-        api.include_router(module.router)
+    groups = [public.endpoints, account.endpoints]
+    _document(api, groups)
 
     def now() -> int:
         return ctx.clock.now_ms()
@@ -129,7 +145,8 @@ def create_app(ctx: Context) -> ASGIApp:
 
     return Gate(
         api,
-        table=route_table(api.routes),
+        table=route_table(api.routes, groups),
+        runtime=runtime,
         verifier=runtime.verifier,
         limiter=runtime.limiter,
         proxies=ProxyPolicy(ctx.settings.trusted_proxies),

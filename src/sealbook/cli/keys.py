@@ -142,7 +142,14 @@ def create(
         KeyType, typer.Option("--type", help="hmac, rsa or ed25519")
     ] = KeyType.HMAC,
     public_key_file: Annotated[
-        Path | None, typer.Option("--public-key-file", help="PEM of an RSA/Ed25519 public key")
+        Path | None,
+        typer.Option(
+            "--public-key-file",
+            help="PEM of an RSA/Ed25519 public key",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
     ] = None,
     perm: PermOpt = None,
     ip: IpOpt = None,
@@ -159,16 +166,17 @@ def create(
     if key_type is not KeyType.HMAC and public_key is None:
         fail(f"a {key_type} key needs --public-key-file")
     passphrase = read_secret_line("passphrase", prompt=not passphrase_stdin)
-    spec = KeySpec(
-        label=name,
-        key_type=key_type,
-        permissions=parse_permissions(perm or []),
-        ips=tuple(ip or ()),
-        public_key=public_key,
-        expires_in_ms=parse_duration_ms(expires) if expires else None,
-        window_ms=window,
-    )
+    expires_in_ms = parse_duration_ms(expires) if expires else None
     with context(home) as ctx:
+        spec = KeySpec(
+            label=name,
+            key_type=key_type,
+            permissions=parse_permissions(perm or []),  # may raise: reported like any error
+            ips=tuple(ip or ()),
+            public_key=public_key,
+            expires_in_ms=expires_in_ms,
+            window_ms=window,
+        )
         created = _service(ctx).create(user, spec, passphrase, totp)
         data = _created(created, ctx)
     emit(data, as_json, _render_created)
@@ -222,7 +230,10 @@ def update(
 def rotate(
     api_key: str,
     totp: TotpOpt,
-    public_key_file: Annotated[Path | None, typer.Option("--public-key-file")] = None,
+    public_key_file: Annotated[
+        Path | None,
+        typer.Option("--public-key-file", exists=True, dir_okay=False, readable=True),
+    ] = None,
     passphrase_stdin: PassphraseOpt = False,
     home: HomeOpt = None,
     as_json: JsonOpt = False,

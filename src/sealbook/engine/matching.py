@@ -154,8 +154,15 @@ class Engine:
                 reason = CancelReason.IOC if force is Force.IOC else CancelReason.FOK
             cancelled.append(
                 Cancellation(
-                    order.order_id, order.user_id, order.symbol, order.side, price, rest,
-                    filled, quote, reason,
+                    order.order_id,
+                    order.user_id,
+                    order.symbol,
+                    order.side,
+                    price,
+                    rest,
+                    filled,
+                    quote,
+                    reason,
                 )
             )
             status = OrderStatus.CANCELLED
@@ -163,8 +170,17 @@ class Engine:
         else:
             book.add(
                 RestingOrder(
-                    order.order_id, order.user_id, order.symbol, order.side, price, lots, rest,
-                    force, order.stp, ts_ms, quote,
+                    order.order_id,
+                    order.user_id,
+                    order.symbol,
+                    order.side,
+                    price,
+                    lots,
+                    rest,
+                    force,
+                    order.stp,
+                    ts_ms,
+                    quote,
                 )
             )
             status = OrderStatus.PARTIALLY_FILLED if filled else OrderStatus.LIVE
@@ -183,8 +199,15 @@ class Engine:
             reason = CancelReason.SELF_TRADE if stop == _STP else CancelReason.MARKET
             cancelled.append(
                 Cancellation(
-                    order.order_id, order.user_id, order.symbol, order.side, None,
-                    lots - filled, filled, quote, reason,
+                    order.order_id,
+                    order.user_id,
+                    order.symbol,
+                    order.side,
+                    None,
+                    lots - filled,
+                    filled,
+                    quote,
+                    reason,
                 )
             )
         return PlaceResult(order.order_id, status, filled, quote, 0, None, fills, cancelled)
@@ -205,8 +228,15 @@ class Engine:
             reason = CancelReason.SELF_TRADE if stop == _STP else CancelReason.MARKET
             cancelled.append(
                 Cancellation(
-                    order.order_id, order.user_id, order.symbol, order.side, None, 0,
-                    filled, quote, reason,
+                    order.order_id,
+                    order.user_id,
+                    order.symbol,
+                    order.side,
+                    None,
+                    0,
+                    filled,
+                    quote,
+                    reason,
                 )
             )
         return PlaceResult(order.order_id, status, filled, quote, 0, left, fills, cancelled)
@@ -259,9 +289,7 @@ class Engine:
                     gone += 1
                     level.total_lots -= maker.remaining
                     del index[maker.order_id]
-                    cancelled.append(
-                        _cancellation(maker, maker.remaining, CancelReason.SELF_TRADE)
-                    )
+                    cancelled.append(_cancellation(maker, maker.remaining, CancelReason.SELF_TRADE))
                     if stp is StpMode.CANCEL_BOTH:
                         stop = _STP
                         break
@@ -270,8 +298,16 @@ class Engine:
                 trade_seq += 1
                 fills.append(
                     Fill(
-                        trade_seq, symbol, maker.order_id, taker_id, maker.user_id, taker_user,
-                        side, price, take, ts_ms,
+                        trade_seq,
+                        symbol,
+                        maker.order_id,
+                        taker_id,
+                        maker.user_id,
+                        taker_user,
+                        side,
+                        price,
+                        take,
+                        ts_ms,
                     )
                 )
                 value = price * take
@@ -354,7 +390,14 @@ def _positive(value: int | None, name: str) -> None:
 def _refused(order: NewOrder, lots: int, reason: CancelReason) -> PlaceResult:
     """A FOK or post-only order cancelled whole, before it touched the book."""
     gone = Cancellation(
-        order.order_id, order.user_id, order.symbol, order.side, order.price_ticks, lots, 0, 0,
+        order.order_id,
+        order.user_id,
+        order.symbol,
+        order.side,
+        order.price_ticks,
+        lots,
+        0,
+        0,
         reason,
     )
     return PlaceResult(order.order_id, OrderStatus.CANCELLED, 0, 0, 0, None, [], [gone])
@@ -362,6 +405,13 @@ def _refused(order: NewOrder, lots: int, reason: CancelReason) -> PlaceResult:
 
 def _cancellation(order: RestingOrder, lots: int, reason: CancelReason) -> Cancellation:
     return Cancellation(
-        order.order_id, order.user_id, order.symbol, order.side, order.price_ticks, lots,
-        order.lots - order.remaining, order.filled_quote, reason,
+        order.order_id,
+        order.user_id,
+        order.symbol,
+        order.side,
+        order.price_ticks,
+        lots,
+        order.lots - order.remaining,
+        order.filled_quote,
+        reason,
     )

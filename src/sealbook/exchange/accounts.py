@@ -50,7 +50,7 @@ class AccountService:
         )
 
     def create_user(self, name: str, password: str, *, ip: str | None = None) -> int:
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise ParamInvalid(
                 "name", "1-64 letters, digits and _.@- starting with a letter or digit"
             )

@@ -128,7 +128,9 @@ class KeyService:
             record = self._key(conn, api_key, user_id)
             if not record.is_live(now):
                 raise NotFound(f"live API key {display_prefix(api_key)}…")
-            new_perms = record.permissions if permissions is None else permissions
+            new_perms = (
+                record.permissions if permissions is None else permissions | {Permission.READ}
+            )
             new_ips = record.ips if ips is None else parse_allowlist(ips)
             if Permission.WITHDRAW in new_perms and not new_ips:
                 raise ParamInvalid("ip", "a key that can withdraw needs an IP allowlist")
@@ -141,16 +143,21 @@ class KeyService:
                     unbound_since = now
                 elif new_ips:
                     unbound_since = now  # the lapse clock restarts whenever an allowlist is set
-                changes: dict[str, object] = {"unbound_since_ms": unbound_since}
-                if label is not None:
-                    changes["label"] = _check_label(label)
-                key_store.update_key(conn, record.id, permissions=new_perms, ips=new_ips, **changes)
+                new_label = record.label if label is None else _check_label(label)
+                key_store.update_key(
+                    conn,
+                    record.id,
+                    permissions=new_perms,
+                    ips=new_ips,
+                    unbound_since_ms=unbound_since,
+                    label=new_label,
+                )
                 updated = replace(
                     record,
                     permissions=new_perms,
                     ips=new_ips,
                     unbound_since_ms=unbound_since,
-                    label=label if label is not None else record.label,
+                    label=new_label,
                 )
                 audit.append(
                     conn,
@@ -317,7 +324,7 @@ class KeyService:
 
 
 def _check_passphrase(passphrase: str) -> None:
-    if not _PASSPHRASE.match(passphrase):
+    if not _PASSPHRASE.fullmatch(passphrase):
         raise InvalidPassphraseFormat()
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sealbook.keys.allowlist import Allowlist
 from sealbook.keys.permissions import FUND_MOVING, Permission
 from sealbook.keys.schemes import HmacScheme, KeyType, SignatureScheme, load_public_key
 from sealbook.keys.sealing import Sealer
+
+if TYPE_CHECKING:
+    from sealbook.keys.verifier import Principal
 
 __all__ = ["ApiKeyRecord", "KeyStatus", "LiveKey", "secret_context"]
 
@@ -78,6 +82,12 @@ class ApiKeyRecord:
             return self.permissions - FUND_MOVING
         return self.permissions
 
+    def next_change_ms(self, now_ms: int, lapse_days: int) -> int:
+        """The first moment after ``now_ms`` at which status or rights change by time."""
+        moments = (self.revoked_ms, self.dies_ms, self.expires_ms, self.lapse_ms(lapse_days))
+        future = [m for m in moments if m is not None and m > now_ms]
+        return min(future) if future else 1 << 62
+
     def is_live(self, now_ms: int) -> bool:
         """Counts against the per-user limit and can authenticate."""
         return self.status(now_ms, lapse_days=1 << 30) in (KeyStatus.ACTIVE, KeyStatus.ROTATING)
@@ -104,7 +114,15 @@ class ApiKeyRecord:
 class LiveKey:
     """A key ready to check signatures: secret opened, allowlist parsed."""
 
-    __slots__ = ("allowlist", "good_passphrase", "record", "scheme")
+    __slots__ = (
+        "allowlist",
+        "good_passphrase",
+        "permissions",
+        "principals",
+        "record",
+        "scheme",
+        "stable_until_ms",
+    )
 
     def __init__(self, record: ApiKeyRecord, scheme: SignatureScheme) -> None:
         self.record = record
@@ -113,6 +131,11 @@ class LiveKey:
         # The passphrase last proven correct, kept in memory like the opened secret, so a
         # repeat request costs one compare instead of one HMAC.
         self.good_passphrase: bytes | None = None
+        # Status and rights only change at known moments: until the next one, the
+        # verifier reuses what it computed (and the principals it built, per client IP).
+        self.stable_until_ms = 0
+        self.permissions: frozenset[Permission] = frozenset()
+        self.principals: dict[str, Principal] = {}
 
     @classmethod
     def open(cls, record: ApiKeyRecord, sealer: Sealer) -> LiveKey:

@@ -203,10 +203,14 @@ class Verifier:
             raise BadSignature()
 
         record = live.record
-        status = record.status(now, self._lapse_days)
-        if status is KeyStatus.REVOKED or status is KeyStatus.EXPIRED:
-            # The caller proved they hold the key, so the reason can be told.
-            raise UnknownApiKey(f"Apikey does not exist: it was {status.value}")
+        if now >= live.stable_until_ms:
+            status = record.status(now, self._lapse_days)
+            if status is KeyStatus.REVOKED or status is KeyStatus.EXPIRED:
+                # The caller proved they hold the key, so the reason can be told.
+                raise UnknownApiKey(f"Apikey does not exist: it was {status.value}")
+            live.permissions = record.effective_permissions(now, self._lapse_days)
+            live.principals = {}
+            live.stable_until_ms = record.next_change_ms(now, self._lapse_days)
         if record.window_ms is not None and (skew > record.window_ms or -skew > record.window_ms):
             raise TimestampExpired()
         if not live.allowlist.allows(ip):
@@ -216,11 +220,15 @@ class Verifier:
             or not self._replay.first_use(signature or b"", now)
         ):
             raise ReplayedRequest()
-        permissions = record.effective_permissions(now, self._lapse_days)
-        if need not in permissions:
+        if need not in live.permissions:
             raise MissingPermission(NEED_TEXT[need])
         self._observer.used(record.id, ip, now)
-        return Principal(record.user_id, record.id, record.api_key, permissions, ip)
+        principal = live.principals.get(ip)
+        if principal is None:
+            principal = Principal(record.user_id, record.id, record.api_key, live.permissions, ip)
+            if len(live.principals) < 64:
+                live.principals[ip] = principal
+        return principal
 
     def _passphrase_matches(self, live: LiveKey, key_text: str, passphrase: bytes) -> bool:
         good = live.good_passphrase

@@ -1,46 +1,63 @@
-"""A file touched after every key change so that running servers drop stale keys at once.
+"""A shared counter bumped after every key change, so running servers drop stale keys at once.
 
-The database row ``key_revision`` is the truth; this file only says "look now". A server
-checks the file's stat on each request (no read, no lock) and the database revision only
-when the file moved, or once a second in any case (for servers on other machines).
+The database row ``key_revision`` is the truth; this counter only says "look now". It is
+an 8-byte file under the home directory that every server maps into memory: reading it
+on each request costs a memory load, not a system call. Writers bump it with ``pwrite``
+after their transaction commits; the page cache makes the new value visible to every
+mapping on the machine immediately. Servers on other machines rely on the database
+revision, read once a second.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
+import struct
 from pathlib import Path
 
 __all__ = ["SignalWatcher", "touch_signal"]
 
+_COUNTER = struct.Struct("<Q")
+
+
+def _open(path: Path) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    if os.fstat(fd).st_size < _COUNTER.size:
+        os.ftruncate(fd, _COUNTER.size)
+    return fd
+
 
 def touch_signal(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    fd = _open(path)
     try:
-        os.write(fd, b".")  # the size changes even when the mtime resolution is coarse
+        (value,) = _COUNTER.unpack(os.pread(fd, _COUNTER.size, 0))
+        os.pwrite(fd, _COUNTER.pack((value + 1) & 0xFFFF_FFFF_FFFF_FFFF), 0)
     finally:
         os.close(fd)
-    if path.stat().st_size > 4096:
-        os.truncate(path, 0)
 
 
 class SignalWatcher:
-    __slots__ = ("_last", "_path")
+    __slots__ = ("_last", "_map")
 
     def __init__(self, path: Path) -> None:
-        self._path = str(path)
-        self._last = self._stamp()
-
-    def _stamp(self) -> tuple[int, int, int]:
+        fd = _open(path)
         try:
-            st = os.stat(self._path)
-        except FileNotFoundError:
-            return (0, 0, 0)
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
+            self._map = mmap.mmap(fd, _COUNTER.size, mmap.MAP_SHARED, mmap.PROT_READ)
+        finally:
+            os.close(fd)
+        self._last = self._read()
+
+    def _read(self) -> int:
+        value: int = _COUNTER.unpack_from(self._map, 0)[0]
+        return value
 
     def moved(self) -> bool:
-        stamp = self._stamp()
-        if stamp != self._last:
-            self._last = stamp
+        value = self._read()
+        if value != self._last:
+            self._last = value
             return True
         return False
+
+    def close(self) -> None:
+        self._map.close()

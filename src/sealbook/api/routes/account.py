@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-from fastapi import Request
-from starlette.responses import Response
+from typing import Any
 
-from sealbook.api.deps import CurrentKey, now_ms
-from sealbook.api.envelope import ok_response
-from sealbook.api.routing import BitgetRouter
+from sealbook.api.endpoints import BitgetRequest, Endpoints
 from sealbook.errors import UnifiedAccountOnly
 from sealbook.keys.permissions import Permission, bitget_authorities
 
-__all__ = ["router"]
+__all__ = ["endpoints"]
 
-router = BitgetRouter(access=Permission.READ, tags=["account"])
+endpoints = Endpoints(access=Permission.READ, tag="account")
 
 
-@router.get("/api/v2/spot/account/info")
-def account_info(request: Request, key: CurrentKey) -> Response:
-    runtime = request.app.state.runtime
-    live = runtime.directory.get(key.api_key)
-    ips = ",".join(live.record.ips) if live is not None else ""
-    data = {
+@endpoints.get("/api/v2/spot/account/info")
+async def account_info(req: BitgetRequest) -> Any:
+    """The calling key: user id, authorities (Bitget names) and IP allowlist."""
+    key = req.key
+    live = req.runtime.directory.get(key.api_key)
+    return {
         "userId": str(key.user_id),
         "inviterId": "",
-        "ips": ips,
+        "ips": ",".join(live.record.ips) if live is not None else "",
         "authorities": bitget_authorities(key.permissions),
         "parentId": "",
         "traderType": "",
@@ -32,16 +29,16 @@ def account_info(request: Request, key: CurrentKey) -> Response:
         "channel": "",
         "regisTime": "",
     }
-    return ok_response(data, now_ms(request))
 
 
-@router.get("/api/v2/spot/account/assets")
-def assets(request: Request, key: CurrentKey) -> Response:
-    # Balances arrive with the ledger; until then every account is empty.
-    return ok_response([], now_ms(request))
+@endpoints.get("/api/v2/spot/account/assets", params=("coin", "assetType"))
+async def assets(req: BitgetRequest) -> Any:
+    """Balances per coin (empty until the ledger exists)."""
+    return []
 
 
-@router.get("/api/v3/account/settings")
-def unified_settings(key: CurrentKey) -> Response:
-    # Sealbook emulates a classic (v2) account; ccxt's probe must fail so it stays on v2.
+@endpoints.get("/api/v3/account/settings")
+async def unified_settings(req: BitgetRequest) -> Any:
+    """Unified-account settings: refused, Sealbook emulates a classic (v2) account."""
+    # ccxt probes this endpoint; its failure keeps ccxt on the v2 API.
     raise UnifiedAccountOnly()

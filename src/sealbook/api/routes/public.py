@@ -2,41 +2,43 @@
 
 from __future__ import annotations
 
-from fastapi import Request
-from starlette.responses import Response
+from typing import Any
 
-from sealbook.api.deps import now_ms
-from sealbook.api.envelope import ok_response
-from sealbook.api.routing import PUBLIC, BitgetRouter
+from sealbook.api.endpoints import BitgetRequest, Endpoints
+from sealbook.api.routing import PUBLIC
 
-__all__ = ["router"]
+__all__ = ["endpoints"]
 
-router = BitgetRouter(access=PUBLIC, tags=["public"])
+endpoints = Endpoints(access=PUBLIC, tag="public")
 
 
-@router.get("/api/v2/public/time")
-def server_time(request: Request) -> Response:
-    now = now_ms(request)
-    return ok_response({"serverTime": str(now)}, now)
+@endpoints.get("/api/v2/public/time")
+async def server_time(req: BitgetRequest) -> Any:
+    """Server time in milliseconds."""
+    return {"serverTime": str(req.now_ms)}
 
 
 # The exchange catalog (coins, symbols) arrives with the spot exchange; until then these
 # answer empty lists so ccxt's default load_markets succeeds (BITGET_WIRE.md §0.4).
-@router.get("/api/v2/spot/public/coins")
-def coins(request: Request) -> Response:
-    return ok_response([], now_ms(request))
+@endpoints.get("/api/v2/spot/public/coins", params=("coin",))
+async def coins(req: BitgetRequest) -> Any:
+    """Coins with their chains."""
+    return []
 
 
-@router.get("/api/v2/spot/public/symbols")
-def symbols(request: Request) -> Response:
-    return ok_response([], now_ms(request))
+@endpoints.get("/api/v2/spot/public/symbols", params=("symbol",))
+async def symbols(req: BitgetRequest) -> Any:
+    """Spot symbols with precisions and limits."""
+    return []
 
 
-@router.get("/api/v2/margin/currencies")
-def margin_currencies(request: Request) -> Response:
-    return ok_response([], now_ms(request))
+@endpoints.get("/api/v2/margin/currencies")
+async def margin_currencies(req: BitgetRequest) -> Any:
+    """Margin currencies (none: Sealbook has no margin trading)."""
+    return []
 
 
-@router.get("/api/v2/mix/market/contracts")
-def contracts(request: Request, productType: str = "") -> Response:
-    return ok_response([], now_ms(request))
+@endpoints.get("/api/v2/mix/market/contracts", params=("productType",))
+async def contracts(req: BitgetRequest) -> Any:
+    """Futures contracts (none until futures exist)."""
+    return []
