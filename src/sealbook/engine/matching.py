@@ -55,10 +55,27 @@ class Engine:
 
     __slots__ = ("_books", "_orders", "_trade_seq")
 
-    def __init__(self) -> None:
+    def __init__(self, trade_seq: int = 0) -> None:
+        """``trade_seq``: the last trade id issued before (after a restart, the stored one)."""
         self._books: dict[str, Book] = {}
         self._orders: dict[int, RestingOrder] = {}
-        self._trade_seq = 0
+        self._trade_seq = trade_seq
+
+    @property
+    def trade_seq(self) -> int:
+        return self._trade_seq
+
+    def restore(self, order: RestingOrder) -> None:
+        """Put back an order that was resting before a restart, without matching it.
+
+        Orders must be restored in their original time order; the book they rebuild was
+        uncrossed when it was saved, so it is uncrossed again.
+        """
+        if order.order_id in self._orders:
+            raise DuplicateOrder(f"order id {order.order_id} is already on the book")
+        if order.remaining <= 0 or order.remaining > order.lots:
+            raise OrderParamInvalid("a restored order needs 0 < remaining <= lots")
+        self._book(order.symbol).add(order)
 
     # --- commands ----------------------------------------------------------------------
 

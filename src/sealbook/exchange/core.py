@@ -1,0 +1,590 @@
+"""The exchange's in-memory state machine: matching engine + ledger + catalog + fees.
+
+Pure and deterministic: no I/O, time comes in with each command, ids are sequential. The
+service layer persists what each command changed (:meth:`ExchangeCore.drain`) in one
+transaction, and answers the caller only after it committed.
+
+Money flow of an order:
+
+* placing holds what the order may spend: quote for a buy (``price × size``, or a market
+  buy's budget), base for a sell; 43012 if the available balance is short;
+* each fill pays the seller's held base to the buyer and the buyer's held quote to the
+  seller; a limit buy filled below its price gets the difference released at once;
+* each side then pays its fee (maker or taker rate, rounded down) in the coin it
+  received, or — with "pay fees in BGB" on and enough BGB available — 80 % of the fee's
+  value in BGB at the last BGB/USDT price;
+* when the order ends (filled, cancelled, or an IOC/FOK/market remainder), whatever is
+  left of its hold is released.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sealbook.engine import (
+    CancelReason,
+    Engine,
+    Fill,
+    Force,
+    NewOrder,
+    OrderStatus,
+    OrderType,
+    RestingOrder,
+    Side,
+    StpMode,
+)
+from sealbook.errors import (
+    AmountTooSmall,
+    DuplicateOrder,
+    NotFound,
+    OrderNotFound,
+    OrderParamInvalid,
+    OrderSizeTooSmall,
+    ParamEmpty,
+    ParamInvalid,
+)
+from sealbook.exchange.orders import Deposit, MyFill, Order, Withdrawal, WithdrawalStatus
+from sealbook.ledger import Account, Kind, Ledger, Posting, Transfer
+from sealbook.markets import Catalog, Symbol
+from sealbook.markets.fees import FeeSchedule, bgb_fee_atoms, fee_atoms
+from sealbook.money import ATOMS_PER_UNIT, parse_atoms
+
+__all__ = ["Changes", "ExchangeCore", "PlaceRequest"]
+
+BGB = "BGB"
+USDT = "USDT"
+_CLIENT_OID_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-+_#")
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceRequest:
+    """A place-order as it arrives on the wire (strings, validated here)."""
+
+    symbol: str
+    side: str
+    order_type: str
+    size: str
+    price: str | None = None
+    force: str = "gtc"
+    client_oid: str | None = None
+    stp: str | None = None
+
+
+@dataclass(slots=True)
+class Changes:
+    """What commands changed since the last :meth:`ExchangeCore.drain`, to persist."""
+
+    orders: dict[int, Order] = field(default_factory=dict)
+    fills: list[MyFill] = field(default_factory=list)
+    trades: list[Fill] = field(default_factory=list)
+    postings: list[Posting] = field(default_factory=list)
+    deposits: list[Deposit] = field(default_factory=list)
+    withdrawals: dict[int, Withdrawal] = field(default_factory=dict)
+    bgb_deduct: dict[int, bool] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.orders
+            or self.fills
+            or self.postings
+            or self.deposits
+            or self.withdrawals
+            or self.bgb_deduct
+        )
+
+
+class ExchangeCore:
+    def __init__(
+        self,
+        catalog: Catalog,
+        fees: FeeSchedule | None = None,
+        *,
+        ledger: Ledger | None = None,
+        next_order_id: int = 1,
+        next_deposit_id: int = 1,
+        next_withdrawal_id: int = 1,
+        trade_seq: int = 0,
+    ) -> None:
+        self.catalog = catalog
+        self.fees = fees or FeeSchedule()
+        self.ledger = ledger or Ledger()
+        self.engine = Engine(trade_seq)
+        for symbol in catalog.symbols:
+            self.engine.add_symbol(symbol.symbol)
+        self.orders: dict[int, Order] = {}
+        self.by_client: dict[tuple[int, str], int] = {}
+        self.withdrawals: dict[int, Withdrawal] = {}
+        self.bgb_deduct: set[int] = set()
+        self.last_price: dict[str, int] = {}
+        self._next_order_id = next_order_id
+        self._next_deposit_id = next_deposit_id
+        self._next_withdrawal_id = next_withdrawal_id
+        self._posted = self.ledger.last_seq
+        self._changes = Changes()
+
+    # --- orders ------------------------------------------------------------------------
+
+    def place(self, user_id: int, req: PlaceRequest, now_ms: int) -> Order:
+        order = self._validate(user_id, req, now_ms)
+        key = (user_id, order.client_oid)
+        existing_id = self.by_client.get(key)
+        if existing_id is not None:
+            existing = self.orders[existing_id]
+            if existing.same_terms(order):
+                return existing  # a retry of an order that was placed: idempotent
+            raise DuplicateOrder()
+        sym = self.catalog.symbol(order.symbol)
+        hold_asset, hold_atoms = self._hold_for(sym, order)
+        self._check_value(sym, order)
+        self._next_order_id += 1
+        self.ledger.hold(order.hold_id, user_id, hold_asset, hold_atoms, ref=order.hold_id)
+        self.orders[order.order_id] = order
+        self.by_client[key] = order.order_id
+        result = self.engine.place(self._engine_order(sym, order, req), now_ms)
+        for fill in result.fills:
+            self._settle(sym, fill, now_ms)
+        for gone in result.cancelled:
+            victim = self.orders[gone.order_id]
+            victim.status = OrderStatus.CANCELLED
+            victim.cancel_reason = gone.reason.value
+            self._finish(victim, now_ms)
+        order.status = result.status
+        order.utime_ms = now_ms
+        if not result.resting:
+            if order.status not in (OrderStatus.FILLED, OrderStatus.CANCELLED):
+                order.status = OrderStatus.CANCELLED
+            self._finish(order, now_ms)
+        self._touch(order)
+        return order
+
+    def cancel(
+        self,
+        user_id: int,
+        symbol: str,
+        now_ms: int,
+        *,
+        order_id: int | None = None,
+        client_oid: str | None = None,
+    ) -> Order:
+        order = self.find(user_id, order_id=order_id, client_oid=client_oid)
+        if order is None or (symbol and order.symbol != symbol) or not order.is_open:
+            raise OrderNotFound()
+        if self.engine.cancel(order.symbol, order.order_id) is None:
+            raise OrderNotFound()
+        order.status = OrderStatus.CANCELLED
+        order.cancel_reason = CancelReason.USER.value
+        self._finish(order, now_ms)
+        return order
+
+    def find(
+        self, user_id: int, *, order_id: int | None = None, client_oid: str | None = None
+    ) -> Order | None:
+        if order_id is None and client_oid:
+            order_id = self.by_client.get((user_id, client_oid))
+        order = self.orders.get(order_id) if order_id is not None else None
+        return order if order is not None and order.user_id == user_id else None
+
+    def open_orders(self, user_id: int, symbol: str | None = None) -> list[Order]:
+        return [
+            o
+            for o in self.orders.values()
+            if o.user_id == user_id and o.is_open and (symbol is None or o.symbol == symbol)
+        ]
+
+    # --- wallet ------------------------------------------------------------------------
+
+    def deposit(
+        self,
+        user_id: int,
+        coin: str,
+        chain: str | None,
+        amount_atoms: int,
+        address: str,
+        now_ms: int,
+    ) -> Deposit:
+        info = self.catalog.coin(coin)
+        chain = info.chain(chain).chain if chain else info.chains[0].chain
+        if amount_atoms <= 0:
+            raise ParamInvalid("amount", "must be positive")
+        deposit = Deposit(
+            self._next_deposit_id,
+            user_id,
+            coin,
+            chain,
+            amount_atoms,
+            address,
+            f"sbtx{self._next_deposit_id:012d}",
+            now_ms,
+        )
+        self._next_deposit_id += 1
+        self.ledger.deposit(f"d{deposit.deposit_id}", user_id, coin, amount_atoms)
+        self._changes.deposits.append(deposit)
+        self._collect()
+        return deposit
+
+    def request_withdrawal(
+        self,
+        user_id: int,
+        coin: str,
+        chain: str,
+        address: str,
+        tag: str,
+        size: str,
+        client_oid: str,
+        now_ms: int,
+    ) -> Withdrawal:
+        for w in self.withdrawals.values():
+            if client_oid and w.user_id == user_id and w.client_oid == client_oid:
+                return w
+        info = self.catalog.coin(coin).chain(chain)
+        if not info.withdrawable:
+            raise ParamInvalid("chain", f"withdrawals of {coin} on {chain} are suspended")
+        amount = info.parse_withdraw_amount(size)
+        if amount < info.min_withdraw_atoms:
+            raise ParamInvalid("size", f"below the minimum withdrawal for {coin} on {chain}")
+        withdrawal = Withdrawal(
+            self._next_withdrawal_id,
+            client_oid,
+            user_id,
+            coin,
+            chain,
+            address,
+            tag,
+            amount,
+            info.withdraw_fee_atoms,
+            WithdrawalStatus.PENDING,
+            now_ms,
+            now_ms,
+        )
+        self.ledger.hold(
+            withdrawal.hold_id,
+            user_id,
+            coin,
+            amount + info.withdraw_fee_atoms,
+            kind=Kind.WITHDRAW_HOLD,
+            ref=withdrawal.hold_id,
+        )
+        self._next_withdrawal_id += 1
+        self.withdrawals[withdrawal.withdrawal_id] = withdrawal
+        self._changes.withdrawals[withdrawal.withdrawal_id] = withdrawal
+        self._collect()
+        return withdrawal
+
+    def complete_withdrawal(self, withdrawal_id: int, now_ms: int) -> Withdrawal:
+        """Send a pending withdrawal: the amount leaves to the world, the fee to FEES."""
+        w = self.withdrawals.get(withdrawal_id)
+        if w is None:
+            raise NotFound(f"withdrawal {withdrawal_id}")
+        if w.status is not WithdrawalStatus.PENDING:
+            return w
+        hold = self.ledger.get_hold(w.hold_id)
+        batch = [
+            Transfer.settle(
+                hold, Account.world(w.coin), w.amount_atoms, Kind.WITHDRAW_SETTLE, w.hold_id
+            )
+        ]
+        if w.fee_atoms:
+            batch.append(
+                Transfer.settle(
+                    hold,
+                    Account.fees(w.coin),
+                    w.fee_atoms,
+                    Kind.FEE,
+                    w.hold_id,
+                    transfer_id=f"fee@{w.hold_id}",
+                )
+            )
+        self.ledger.apply(batch)
+        w.status = WithdrawalStatus.SUCCESS
+        w.utime_ms = now_ms
+        w.tx_id = f"sbwd{w.withdrawal_id:012d}"
+        self._changes.withdrawals[w.withdrawal_id] = w
+        self._collect()
+        return w
+
+    def set_bgb_deduct(self, user_id: int, on: bool) -> None:
+        if on:
+            self.bgb_deduct.add(user_id)
+        else:
+            self.bgb_deduct.discard(user_id)
+        self._changes.bgb_deduct[user_id] = on
+
+    # --- reading -----------------------------------------------------------------------
+
+    def price_of(self, symbol: str) -> int:
+        """Last traded price in ticks, or the catalog's reference price before any trade."""
+        last = self.last_price.get(symbol)
+        return last if last is not None else self.catalog.symbol(symbol).ref_ticks
+
+    def usdt_value(self, coin: str, atoms: int) -> int:
+        """``atoms`` of ``coin`` valued in USDT atoms at the last price (rounded down)."""
+        if coin == USDT:
+            return atoms
+        symbol = f"{coin}{USDT}"
+        if not self.catalog.has_symbol(symbol):
+            return 0
+        scale: int = 10 ** self.catalog.symbol(symbol).price_places
+        return atoms * self.price_of(symbol) // scale
+
+    def check_invariants(self) -> list[str]:
+        """Ledger invariants, plus: every open order and pending withdrawal has its hold."""
+        expected: dict[str, int] = {}
+        problems: list[str] = []
+        open_holds = self.ledger.open_holds()
+        for order in self.orders.values():
+            if order.is_open:
+                if order.hold_id not in open_holds:
+                    problems.append(f"open order {order.order_id} has no open hold")
+                else:
+                    expected[order.hold_id] = open_holds[order.hold_id]
+        for w in self.withdrawals.values():
+            if w.status is WithdrawalStatus.PENDING:
+                expected[w.hold_id] = w.amount_atoms + w.fee_atoms
+        problems.extend(self.ledger.check_invariants(expected))
+        try:
+            self.engine.check_invariants()
+        except AssertionError as exc:
+            problems.append(f"engine: {exc}")
+        return problems
+
+    def drain(self) -> Changes:
+        self._collect()
+        changes, self._changes = self._changes, Changes()
+        return changes
+
+    # --- restart -----------------------------------------------------------------------
+
+    def restore_order(self, order: Order) -> None:
+        """Load an order saved before a restart; open ones go back on the book."""
+        self.orders[order.order_id] = order
+        self.by_client[(order.user_id, order.client_oid)] = order.order_id
+        self._next_order_id = max(self._next_order_id, order.order_id + 1)
+        if order.is_open and order.price_ticks is not None and order.size_lots is not None:
+            self.engine.restore(
+                RestingOrder(
+                    order.order_id,
+                    order.user_id,
+                    order.symbol,
+                    order.side,
+                    order.price_ticks,
+                    order.size_lots,
+                    order.size_lots - order.filled_lots,
+                    order.force,
+                    StpMode.CANCEL_TAKER,
+                    order.ctime_ms,
+                )
+            )
+
+    def restore_withdrawal(self, w: Withdrawal) -> None:
+        self.withdrawals[w.withdrawal_id] = w
+        self._next_withdrawal_id = max(self._next_withdrawal_id, w.withdrawal_id + 1)
+
+    def restore_counters(self, *, next_deposit_id: int) -> None:
+        self._next_deposit_id = max(self._next_deposit_id, next_deposit_id)
+        self._posted = self.ledger.last_seq
+
+    # --- internals ---------------------------------------------------------------------
+
+    def _validate(self, user_id: int, req: PlaceRequest, now_ms: int) -> Order:
+        if not req.symbol:
+            raise ParamEmpty("symbol")
+        sym = self.catalog.symbol(req.symbol)
+        if not sym.online:
+            raise OrderParamInvalid(f"symbol {sym.symbol} is {sym.status}")
+        side = Side.parse(req.side)
+        order_type = OrderType.parse(req.order_type)
+        force = Force.parse(req.force or "gtc") if order_type is OrderType.LIMIT else Force.GTC
+        if not req.size:
+            raise ParamEmpty("size")
+        client_oid = req.client_oid or f"sb{self._next_order_id}"
+        if len(client_oid) >= 50 or not set(client_oid) <= _CLIENT_OID_CHARS:
+            raise OrderParamInvalid("clientOid must be under 50 of 0-9 a-z A-Z - + _ #")
+        if req.client_oid and client_oid.startswith("sb") and client_oid[2:].isdigit():
+            raise OrderParamInvalid("clientOid 'sb' + digits is reserved for generated ids")
+        price = lots = budget = None
+        if order_type is OrderType.LIMIT:
+            if not req.price:
+                raise ParamEmpty("price")
+            price = sym.parse_price(req.price)
+            if price <= 0:
+                raise OrderParamInvalid("price must be positive")
+            lots = sym.parse_size(req.size)
+        elif side is Side.BUY:
+            budget = sym.parse_quote_amount(req.size)  # a market buy's size is in quote
+            if budget <= 0:
+                raise OrderParamInvalid("size must be positive")
+        else:
+            lots = sym.parse_size(req.size)
+        if lots is not None and lots < max(sym.min_lots, 1):
+            raise OrderSizeTooSmall(sym.size_str(max(sym.min_lots, 1)))
+        if lots is not None and lots > sym.max_lots:
+            raise OrderParamInvalid(f"size above the maximum {sym.size_str(sym.max_lots)}")
+        return Order(
+            order_id=self._next_order_id,
+            client_oid=client_oid,
+            user_id=user_id,
+            symbol=sym.symbol,
+            side=side,
+            type=order_type,
+            force=force,
+            price_ticks=price,
+            size_lots=lots,
+            budget_atoms=budget,
+            status=OrderStatus.LIVE,
+            ctime_ms=now_ms,
+            utime_ms=now_ms,
+        )
+
+    def _hold_for(self, sym: Symbol, order: Order) -> tuple[str, int]:
+        if order.side is Side.SELL:
+            assert order.size_lots is not None
+            return sym.base, sym.base_atoms(order.size_lots)
+        if order.budget_atoms is not None:
+            return sym.quote, order.budget_atoms
+        assert order.price_ticks is not None and order.size_lots is not None
+        return sym.quote, sym.quote_atoms(order.price_ticks, order.size_lots)
+
+    def _check_value(self, sym: Symbol, order: Order) -> None:
+        if order.budget_atoms is not None:
+            quote_atoms = order.budget_atoms
+        else:
+            assert order.size_lots is not None
+            price = (
+                order.price_ticks if order.price_ticks is not None else self.price_of(sym.symbol)
+            )
+            quote_atoms = sym.quote_atoms(price, order.size_lots)
+        minimum = parse_atoms(sym.min_trade_usdt)
+        if self.usdt_value(sym.quote, quote_atoms) < minimum:
+            raise AmountTooSmall(sym.min_trade_usdt)
+
+    def _engine_order(self, sym: Symbol, order: Order, req: PlaceRequest) -> NewOrder:
+        stp = StpMode.parse(req.stp) if req.stp else StpMode.CANCEL_TAKER
+        if order.type is OrderType.LIMIT:
+            assert order.price_ticks is not None and order.size_lots is not None
+            return NewOrder.limit(
+                order.order_id,
+                order.user_id,
+                sym.symbol,
+                order.side,
+                order.price_ticks,
+                order.size_lots,
+                force=order.force,
+                stp=stp,
+            )
+        if order.side is Side.BUY:
+            assert order.budget_atoms is not None
+            # The engine counts a budget in ticks*lots units; the remainder below one unit
+            # stays in the hold and is released when the order ends.
+            units = order.budget_atoms // (ATOMS_PER_UNIT // 10**sym.quote_places)
+            return NewOrder.market_buy(order.order_id, order.user_id, sym.symbol, units, stp=stp)
+        assert order.size_lots is not None
+        return NewOrder.market_sell(
+            order.order_id, order.user_id, sym.symbol, order.size_lots, stp=stp
+        )
+
+    def _settle(self, sym: Symbol, fill: Fill, now_ms: int) -> None:
+        taker = self.orders[fill.taker_order_id]
+        maker = self.orders[fill.maker_order_id]
+        buyer, seller = (taker, maker) if fill.taker_side is Side.BUY else (maker, taker)
+        ledger = self.ledger
+        ref = f"t{fill.trade_id}"
+        base_atoms = sym.base_atoms(fill.lots)
+        quote_atoms = sym.quote_atoms(fill.price_ticks, fill.lots)
+        buyer_hold = ledger.get_hold(buyer.hold_id)
+        seller_hold = ledger.get_hold(seller.hold_id)
+        batch = [
+            Transfer.settle(
+                seller_hold, Account.available(buyer.user_id, sym.base), base_atoms, Kind.TRADE, ref
+            ),
+            Transfer.settle(
+                buyer_hold,
+                Account.available(seller.user_id, sym.quote),
+                quote_atoms,
+                Kind.TRADE,
+                ref,
+            ),
+        ]
+        if buyer.price_ticks is not None and buyer.price_ticks > fill.price_ticks:
+            improvement = sym.quote_atoms(buyer.price_ticks - fill.price_ticks, fill.lots)
+            batch.append(Transfer.release(buyer_hold, improvement, ref=ref))
+        value_usdt = self.usdt_value(sym.quote, quote_atoms)
+        fills: list[MyFill] = []
+        for order, coin, received in (
+            (buyer, sym.base, base_atoms),
+            (seller, sym.quote, quote_atoms),
+        ):
+            maker_side = order is maker
+            rate = self.fees.spot(maker=maker_side)
+            fee_coin, fee = coin, fee_atoms(received, rate)
+            if order.user_id in self.bgb_deduct and fee > 0:
+                bgb = self._bgb_fee(fee_atoms(value_usdt, rate))
+                # Only BGB already available counts, not BGB this very fill brings in.
+                if 0 < bgb <= ledger.available(order.user_id, BGB):
+                    fee_coin, fee = BGB, bgb
+            if fee > 0:
+                batch.append(
+                    Transfer.move(
+                        f"fee:{ref}:{order.order_id}",
+                        Account.available(order.user_id, fee_coin),
+                        Account.fees(fee_coin),
+                        fee,
+                        Kind.FEE,
+                        ref,
+                    )
+                )
+            order.fees[fee_coin] = order.fees.get(fee_coin, 0) + fee
+            order.filled_lots += fill.lots
+            order.filled_quote_atoms += quote_atoms
+            order.utime_ms = now_ms
+            fills.append(
+                MyFill(
+                    fill.trade_id,
+                    order.order_id,
+                    order.user_id,
+                    sym.symbol,
+                    order.side,
+                    order.type,
+                    fill.price_ticks,
+                    fill.lots,
+                    quote_atoms,
+                    maker_side,
+                    fee_coin,
+                    fee,
+                    now_ms,
+                )
+            )
+        ledger.apply(batch)
+        if maker.size_lots is not None and maker.filled_lots >= maker.size_lots:
+            maker.status = OrderStatus.FILLED
+            self._finish(maker, now_ms)
+        else:
+            maker.status = OrderStatus.PARTIALLY_FILLED
+            self._touch(maker)
+        self.last_price[sym.symbol] = fill.price_ticks
+        self._changes.fills.extend(fills)
+        self._changes.trades.append(fill)
+
+    def _bgb_fee(self, fee_value_usdt: int) -> int:
+        symbol = f"{BGB}{USDT}"
+        sym = self.catalog.symbol(symbol)
+        return bgb_fee_atoms(
+            fee_value_usdt,
+            self.price_of(symbol),
+            sym.price_places,
+            discount_ppm=self.fees.bgb_discount_ppm,
+        )
+
+    def _finish(self, order: Order, now_ms: int) -> None:
+        """The order left the book: give back what is left of its hold."""
+        order.utime_ms = now_ms
+        self.ledger.release(order.hold_id)
+        self._touch(order)
+
+    def _touch(self, order: Order) -> None:
+        self._changes.orders[order.order_id] = order
+        self._collect()
+
+    def _collect(self) -> None:
+        if self.ledger.last_seq > self._posted:
+            self._changes.postings.extend(self.ledger.postings(self._posted))
+            self._posted = self.ledger.last_seq

@@ -1,0 +1,124 @@
+"""Orders, fills, deposits and withdrawals as the exchange records them (exact ints)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sealbook.engine import Force, OrderStatus, OrderType, Side
+
+__all__ = ["Deposit", "MyFill", "Order", "Withdrawal", "WithdrawalStatus"]
+
+
+@dataclass(slots=True)
+class Order:
+    """One order and everything that happened to it so far.
+
+    ``size_lots`` is the base size (limit orders, market sells); a market buy has
+    ``budget_atoms`` (quote) instead. ``filled_quote_atoms`` is what the fills were worth
+    in quote atoms; ``fees`` maps coin → atoms charged.
+    """
+
+    order_id: int
+    client_oid: str
+    user_id: int
+    symbol: str
+    side: Side
+    type: OrderType
+    force: Force
+    price_ticks: int | None
+    size_lots: int | None
+    budget_atoms: int | None
+    status: OrderStatus
+    ctime_ms: int
+    utime_ms: int
+    filled_lots: int = 0
+    filled_quote_atoms: int = 0
+    fees: dict[str, int] = field(default_factory=dict)
+    cancel_reason: str = ""
+
+    @property
+    def hold_id(self) -> str:
+        return f"o{self.order_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (OrderStatus.LIVE, OrderStatus.PARTIALLY_FILLED)
+
+    def same_terms(self, other: Order) -> bool:
+        """A retried place-order with the same clientOid must ask for the same thing."""
+        return (
+            self.symbol,
+            self.side,
+            self.type,
+            self.force,
+            self.price_ticks,
+            self.size_lots,
+            self.budget_atoms,
+        ) == (
+            other.symbol,
+            other.side,
+            other.type,
+            other.force,
+            other.price_ticks,
+            other.size_lots,
+            other.budget_atoms,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MyFill:
+    """One side of a trade, as that side's owner sees it (``spot/trade/fills``)."""
+
+    trade_id: int
+    order_id: int
+    user_id: int
+    symbol: str
+    side: Side
+    order_type: OrderType
+    price_ticks: int
+    lots: int
+    quote_atoms: int
+    maker: bool
+    fee_coin: str
+    fee_atoms: int
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Deposit:
+    deposit_id: int
+    user_id: int
+    coin: str
+    chain: str
+    amount_atoms: int
+    address: str
+    tx_id: str
+    ts_ms: int
+
+
+class WithdrawalStatus(StrEnum):
+    PENDING = "pending"
+    SUCCESS = "success"
+    FAILED = "failed"
+
+
+@dataclass(slots=True)
+class Withdrawal:
+    withdrawal_id: int
+    client_oid: str
+    user_id: int
+    coin: str
+    chain: str
+    address: str
+    tag: str
+    amount_atoms: int  # what arrives at the address
+    fee_atoms: int
+    status: WithdrawalStatus
+    ctime_ms: int
+    utime_ms: int
+    tx_id: str = ""
+
+    @property
+    def hold_id(self) -> str:
+        return f"w{self.withdrawal_id}"
