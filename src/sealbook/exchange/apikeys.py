@@ -212,6 +212,7 @@ class KeyService:
                     expires_in_ms=None if old.expires_ms is None else max(0, old.expires_ms - now),
                     window_ms=old.window_ms,
                 )
+                self._check_room(conn, user, now, allowance=1)
                 created = self._insert(conn, user, spec, passphrase, scheme_pem, now)
                 dies = now + self._ctx.settings.rotation_grace_s * 1000
                 key_store.update_key(conn, old.id, dies_ms=dies, rotated_to=created.record.api_key)
@@ -304,9 +305,10 @@ class KeyService:
         if spec.expires_in_ms is not None and spec.expires_in_ms <= 0:
             raise ParamInvalid("expires", "must be in the future")
 
-    def _check_room(self, conn: Connection, user: UserRecord, now: int) -> None:
+    def _check_room(self, conn: Connection, user: UserRecord, now: int, allowance: int = 0) -> None:
+        """``allowance``: rotation may go one over while the old key lives out its grace."""
         live = [k for k in key_store.list_for_user(conn, user.id) if k.is_live(now)]
-        if len(live) >= self._ctx.settings.max_keys_per_user:
+        if len(live) >= self._ctx.settings.max_keys_per_user + allowance:
             raise KeyLimitReached(self._ctx.settings.max_keys_per_user)
 
     def _user(self, conn: Connection, name: str, *, for_update: bool = False) -> UserRecord:

@@ -50,6 +50,23 @@ class AuthLog:
         dropped, self._dropped = self._dropped, 0
         if not (rejections or uses or dropped):
             return 0
+        try:
+            self._write(rejections, uses, dropped)
+        except Exception:
+            # Put everything back (newest last) for the next flush, within the buffer bound.
+            rejections.extend(self._rejections)
+            self._rejections = deque(list(rejections)[-MAX_BUFFERED:])
+            self._uses = {**uses, **self._uses}
+            self._dropped += dropped + max(0, len(rejections) - MAX_BUFFERED)
+            raise
+        return len(rejections) + len(uses) + (1 if dropped else 0)
+
+    def _write(
+        self,
+        rejections: deque[tuple[int, str, str, str, str, int | None]],
+        uses: dict[int, tuple[int, str]],
+        dropped: int,
+    ) -> None:
         with self._ctx.engine.begin() as conn:
             for ts_ms, code, msg, prefix, ip, user_id in rejections:
                 audit.append(
@@ -70,4 +87,3 @@ class AuthLog:
                 )
             if uses:
                 key_store.record_last_use(conn, uses)
-        return len(rejections) + len(uses) + (1 if dropped else 0)
