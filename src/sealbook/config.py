@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # Trade/transfer/withdraw rights lapse on keys without an IP allowlist after this.
     unbound_key_lapse_days: int = Field(default=90, ge=1)
 
+    # A withdrawal stays pending this long before it is sent (seconds).
+    withdraw_delay_s: float = Field(default=2.0, ge=0)
+
     # How often buffered audit events and last-use records are written (seconds).
     flush_interval_s: float = Field(default=1.0, gt=0)
 

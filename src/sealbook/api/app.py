@@ -26,8 +26,10 @@ from sealbook.exchange.apikeys import KeyService
 from sealbook.exchange.authlog import AuthLog
 from sealbook.exchange.context import Context
 from sealbook.exchange.keyring import DbKeyDirectory
+from sealbook.exchange.service import ExchangeService
 from sealbook.keys.allowlist import ProxyPolicy
 from sealbook.keys.verifier import Verifier
+from sealbook.markets import Catalog, default_catalog
 from sealbook.ratelimit import MemoryRateLimiter
 
 __all__ = ["Runtime", "create_app"]
@@ -46,10 +48,13 @@ class Runtime:
     authlog: AuthLog
     verifier: Verifier
     limiter: MemoryRateLimiter
+    catalog: Catalog
+    exchange: ExchangeService
 
     @classmethod
     def build(cls, ctx: Context) -> Runtime:
         accounts = AccountService(ctx)
+        catalog = default_catalog()
         directory = DbKeyDirectory(ctx)
         authlog = AuthLog(ctx)
         verifier = Verifier(
@@ -67,6 +72,8 @@ class Runtime:
             authlog=authlog,
             verifier=verifier,
             limiter=MemoryRateLimiter(factor=ctx.settings.rate_limit_factor),
+            catalog=catalog,
+            exchange=ExchangeService(ctx, catalog, withdraw_delay_s=ctx.settings.withdraw_delay_s),
         )
 
 
@@ -99,10 +106,12 @@ def create_app(ctx: Context) -> ASGIApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await runtime.exchange.start()
         task = asyncio.create_task(_flush_forever(runtime))
         try:
             yield
         finally:
+            await runtime.exchange.stop()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

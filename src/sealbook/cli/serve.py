@@ -9,8 +9,9 @@ import typer
 import uvicorn
 
 from sealbook.api.app import create_app
-from sealbook.cli.common import HomeOpt, context
+from sealbook.cli.common import HomeOpt, context, fail
 from sealbook.exchange.demo import DemoCredentials, bootstrap_demo
+from sealbook.exchange.inbox import writer_lock
 
 
 def _demo_banner(c: DemoCredentials, host: str, port: int) -> str:
@@ -46,7 +47,9 @@ def serve(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    with context(home, create_master_key=demo) as ctx:
+    with context(home, create_master_key=demo) as ctx, writer_lock(ctx.settings.home) as mine:
+        if not mine:
+            fail(f"another sealbook server is running on {ctx.settings.home}", 2)
         if demo:
             credentials = bootstrap_demo(ctx)
             if credentials is not None:

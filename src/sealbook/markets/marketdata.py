@@ -21,10 +21,10 @@ Choices, where Bitget leaves room:
   ``openUtc`` the first trade since 00:00 UTC; without such a trade both are the last
   price. ``lastPr`` is the last trade in the window (else the last trade ever); ``ts`` is
   ``now_ms``. ``change24h = lastPr / open − 1`` and ``changeUtc24h = lastPr / openUtc − 1``,
-  exact ratios rounded half away from zero to 5 places (``"0.00321"``, as Bitget shows
-  them). A symbol that never traded shows its reference price (or ``ref_ticks``) for
-  every price and ``"0"`` volumes. An empty book side gives ``""`` for its price and size
-  (ccxt reads ``""`` as None).
+  exact integer ratios rounded half away from zero to 5 places, trailing zeros trimmed
+  (``"0.00321"``, ``"-0.0221"``, ``"0"``). A symbol that never traded shows its reference
+  price (or ``ref_ticks``) for every price and ``"0"`` volumes. An empty book side gives
+  ``""`` for its price and size (ccxt reads ``""`` as None).
 * **USDT volume**: a trade's quote amount valued at the last price of ``<quote>USDT``
   at the time it is recorded (that pair's reference price until it trades), rounded down
   to a USDT atom (10^-18) per trade; for USDT pairs it is the quote volume exactly.
@@ -34,7 +34,7 @@ Choices, where Bitget leaves room:
   Bitget does), from the period of the oldest kept trade up to the one holding ``now_ms``
   (or the newest trade when ``now_ms`` is not given). ``startTime`` keeps periods
   starting at or after it, ``endTime`` periods starting before it; of those, the newest
-  ``limit`` (1 … 1000, default 100) are returned, oldest first.
+  ``limit`` (default 100; above 1000 counts as 1000) are returned, oldest first.
 * **Recent trades**: newest first by ``(ts, tradeId)``; ``side`` is the taker's, as
   ``"Buy"``/``"Sell"`` (Bitget's current spelling; ccxt lowercases it). Each symbol keeps
   its newest ``max_recent_trades`` (1000, the endpoint's maximum ``limit``).
@@ -63,6 +63,7 @@ __all__ = [
     "CANDLE_LIMIT_DEFAULT",
     "CANDLE_LIMIT_MAX",
     "CHANGE_PLACES",
+    "TRADES_LIMIT_DEFAULT",
     "MarketData",
     "TickerRow",
     "TradeLike",

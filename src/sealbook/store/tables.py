@@ -16,7 +16,24 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["api_keys", "audit_head", "audit_log", "key_revision", "metadata", "users"]
+from sealbook.store.types import Atoms
+
+__all__ = [
+    "api_keys",
+    "audit_head",
+    "audit_log",
+    "deposits",
+    "fills",
+    "inbox",
+    "key_revision",
+    "metadata",
+    "orders",
+    "postings",
+    "user_settings",
+    "users",
+    "withdraw_addresses",
+    "withdrawals",
+]
 
 metadata = MetaData()
 
@@ -90,4 +107,134 @@ audit_head = Table(
     Column("id", Integer, primary_key=True),
     Column("seq", BigInteger, nullable=False),
     Column("hash", LargeBinary, nullable=False),
+)
+
+# --- the exchange ---------------------------------------------------------------------
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("client_oid", String(64), nullable=False),
+    Column("user_id", Integer, nullable=False),
+    Column("symbol", String(32), nullable=False),
+    Column("side", String(8), nullable=False),
+    Column("order_type", String(8), nullable=False),
+    Column("force", String(16), nullable=False),
+    Column("price_ticks", Atoms, nullable=True),
+    Column("size_lots", Atoms, nullable=True),
+    Column("budget_atoms", Atoms, nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("filled_lots", Atoms, nullable=False),
+    Column("filled_quote_atoms", Atoms, nullable=False),
+    Column("fees", Text, nullable=False),  # JSON: coin → atoms as a decimal string
+    Column("cancel_reason", String(20), nullable=False),
+    Column("ctime_ms", BigInteger, nullable=False),
+    Column("utime_ms", BigInteger, nullable=False),
+    Index("ux_orders_client", "user_id", "client_oid", unique=True),
+    Index("ix_orders_user_status", "user_id", "status"),
+    Index("ix_orders_user_ctime", "user_id", "ctime_ms"),
+)
+
+fills = Table(
+    "fills",
+    metadata,
+    Column("trade_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("order_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("user_id", Integer, nullable=False),
+    Column("symbol", String(32), nullable=False),
+    Column("side", String(8), nullable=False),
+    Column("order_type", String(8), nullable=False),
+    Column("price_ticks", Atoms, nullable=False),
+    Column("lots", Atoms, nullable=False),
+    Column("quote_atoms", Atoms, nullable=False),
+    Column("maker", Boolean, nullable=False),
+    Column("fee_coin", String(16), nullable=False),
+    Column("fee_atoms", Atoms, nullable=False),
+    Column("ts_ms", BigInteger, nullable=False),
+    Index("ix_fills_user_ts", "user_id", "ts_ms"),
+    Index("ix_fills_symbol_ts", "symbol", "ts_ms"),
+)
+
+postings = Table(
+    "postings",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("transfer_id", String(96), nullable=False, unique=True),
+    Column("debit_owner", String(16), nullable=False),
+    Column("debit_bucket", String(10), nullable=False),
+    Column("credit_owner", String(16), nullable=False),
+    Column("credit_bucket", String(10), nullable=False),
+    Column("asset", String(16), nullable=False),
+    Column("amount", Atoms, nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("hold_id", String(32), nullable=True),
+)
+
+deposits = Table(
+    "deposits",
+    metadata,
+    Column("deposit_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("user_id", Integer, nullable=False),
+    Column("coin", String(16), nullable=False),
+    Column("chain", String(32), nullable=False),
+    Column("amount", Atoms, nullable=False),
+    Column("address", String(128), nullable=False),
+    Column("tx_id", String(96), nullable=False),
+    Column("ts_ms", BigInteger, nullable=False),
+    Index("ix_deposits_user_ts", "user_id", "ts_ms"),
+)
+
+withdrawals = Table(
+    "withdrawals",
+    metadata,
+    Column("withdrawal_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("client_oid", String(64), nullable=False),
+    Column("user_id", Integer, nullable=False),
+    Column("coin", String(16), nullable=False),
+    Column("chain", String(32), nullable=False),
+    Column("address", String(128), nullable=False),
+    Column("tag", String(64), nullable=False),
+    Column("amount", Atoms, nullable=False),
+    Column("fee", Atoms, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("ctime_ms", BigInteger, nullable=False),
+    Column("utime_ms", BigInteger, nullable=False),
+    Column("tx_id", String(96), nullable=False),
+    Index("ix_withdrawals_user_ts", "user_id", "ctime_ms"),
+)
+
+user_settings = Table(
+    "user_settings",
+    metadata,
+    Column("user_id", Integer, primary_key=True, autoincrement=False),
+    Column("bgb_deduct", Boolean, nullable=False),
+)
+
+withdraw_addresses = Table(
+    "withdraw_addresses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, nullable=False),
+    Column("coin", String(16), nullable=False),
+    Column("chain", String(32), nullable=False),
+    Column("address", String(128), nullable=False),
+    Column("tag", String(64), nullable=False),
+    Column("label", String(64), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Index("ux_withdraw_addresses", "user_id", "coin", "chain", "address", "tag", unique=True),
+)
+
+# Commands from other processes (the CLI) for the running server's single writer. A row
+# is marked done in the same transaction that records its effects: applied exactly once.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("done_ms", BigInteger, nullable=True),
+    Column("result", Text, nullable=True),
 )
