@@ -20,7 +20,6 @@ import time
 from dataclasses import dataclass
 
 from engine_bare import _cpu
-
 from sealbook.engine import Engine, Force, NewOrder, Side
 from sealbook.exchange.core import ExchangeCore, PlaceRequest
 from sealbook.markets import default_catalog
@@ -172,7 +171,8 @@ def main() -> None:
     print(f"host: {report['host']}; median of {args.rounds} alternating rounds")
     print(f"bare engine  {b:>10,.0f} commands/s")
     print(
-        f"core+ledger  {c:>10,.0f} commands/s   ratio {ratio:.2f}x  target >= 0.5x  {report['verdict']}"
+        f"core+ledger  {c:>10,.0f} commands/s   ratio {ratio:.2f}x  "
+        f"target >= 0.5x  {report['verdict']}"
     )
 
 
