@@ -33,6 +33,8 @@ the HTTP status it is served with, and whether the caller may simply retry::
     │   ├── NotFound                40073  {what} does not exist
     │   ├── UnifiedAccountOnly      40084  You are in Classic Account mode, ...
     │   ├── RouteNotFound           40404  Request URL NOT FOUND  (HTTP 404)
+    │   ├── TimeRangeTooLong        00001  startTime and endTime interval cannot be greater
+    │   │                                  than {n} days
     │   │   ·· markets: the coin and symbol catalog (sealbook.markets) ··
     │   ├── UnknownCoin             40034  Parameter {coin} does not exist
     │   ├── PrecisionError          40808  Parameter verification exception {detail}
@@ -52,7 +54,8 @@ Codes 40049/40050 and 40070-40073 are Sealbook's own, chosen in Bitget's 400xx
 parameter range where Bitget publishes nothing for the case; ccxt treats unknown codes
 as ``ExchangeError``. ``UnknownSymbol`` uses 50004 because it is the Bitget code ccxt maps
 to ``BadSymbol`` (Bitget's v2 endpoints answer an unknown symbol with 40034, which ccxt
-leaves as ``ExchangeError``); ``PrecisionError`` (40808) is ccxt's ``InvalidOrder``.
+leaves as ``ExchangeError``); ``PrecisionError`` (40808) is ccxt's ``InvalidOrder``;
+``TimeRangeTooLong`` is Bitget's own 00001 for history queries, ccxt's ``BadRequest``.
 Errors become the Bitget envelope in exactly one place:
 :func:`sealbook.api.envelope.error_response`.
 
@@ -100,6 +103,7 @@ __all__ = [
     "ServiceUnavailable",
     "StepUpError",
     "StepUpLocked",
+    "TimeRangeTooLong",
     "TimestampExpired",
     "TotpInvalid",
     "TotpReused",
@@ -300,6 +304,15 @@ class RouteNotFound(RequestError):
     code = "40404"
     default_msg = "Request URL NOT FOUND"
     http_status = 404
+
+
+class TimeRangeTooLong(RequestError):
+    """A history query whose ``startTime``..``endTime`` spans more than Bitget allows."""
+
+    code = "00001"
+
+    def __init__(self, days: int) -> None:
+        super().__init__(f"startTime and endTime interval cannot be greater than {days} days")
 
 
 # --- trading -------------------------------------------------------------------------

@@ -19,12 +19,13 @@ from starlette.types import ASGIApp
 from sealbook.api.endpoints import Endpoints, openapi_paths
 from sealbook.api.envelope import error_response
 from sealbook.api.gate import Gate, route_table
-from sealbook.api.routes import account, public
+from sealbook.api.routes import account, public, spot_market, spot_trade, wallet
 from sealbook.errors import ParamError, RouteNotFound, SealbookError, ServiceUnavailable
 from sealbook.exchange.accounts import AccountService
 from sealbook.exchange.apikeys import KeyService
 from sealbook.exchange.authlog import AuthLog
 from sealbook.exchange.context import Context
+from sealbook.exchange.demo import start_demo_market
 from sealbook.exchange.keyring import DbKeyDirectory
 from sealbook.exchange.service import ExchangeService
 from sealbook.keys.allowlist import ProxyPolicy
@@ -101,16 +102,22 @@ def _document(api: FastAPI, groups: list[Endpoints]) -> None:
     api.openapi = openapi  # type: ignore[method-assign]
 
 
-def create_app(ctx: Context) -> ASGIApp:
+def create_app(ctx: Context, *, demo: bool = False) -> ASGIApp:
+    """The server. ``demo=True`` also runs the demo market maker (``serve --demo``)."""
     runtime = Runtime.build(ctx)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await runtime.exchange.start()
         task = asyncio.create_task(_flush_forever(runtime))
+        maker = await start_demo_market(ctx, runtime.exchange) if demo else None
         try:
             yield
         finally:
+            if maker is not None:
+                maker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await maker
             await runtime.exchange.stop()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -125,7 +132,15 @@ def create_app(ctx: Context) -> ASGIApp:
         lifespan=lifespan,
     )
     api.state.runtime = runtime
-    groups = [public.endpoints, account.endpoints]
+    groups = [
+        public.endpoints,
+        spot_market.endpoints,
+        account.endpoints,
+        spot_trade.reads,
+        spot_trade.endpoints,
+        wallet.reads,
+        wallet.endpoints,
+    ]
     _document(api, groups)
 
     def now() -> int:

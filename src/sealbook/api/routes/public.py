@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sealbook.api.endpoints import BitgetRequest, Endpoints
 from sealbook.api.routing import PUBLIC
+from sealbook.markets import Catalog, coins_payload, symbols_payload
+from sealbook.markets.wire import CoinRow, SymbolRow
 
 __all__ = ["endpoints"]
 
@@ -18,18 +21,31 @@ async def server_time(req: BitgetRequest) -> Any:
     return {"serverTime": str(req.now_ms)}
 
 
-# The exchange catalog (coins, symbols) arrives with the spot exchange; until then these
-# answer empty lists so ccxt's default load_markets succeeds (BITGET_WIRE.md §0.4).
 @endpoints.get("/api/v2/spot/public/coins", params=("coin",))
 async def coins(req: BitgetRequest) -> Any:
-    """Coins with their chains."""
-    return []
+    """Coins with their chains (withdraw fees, minimums, precisions)."""
+    coin = req.param("coin")
+    return coins_payload(req.runtime.catalog, coin) if coin else _all_coins(req.runtime.catalog)
 
 
 @endpoints.get("/api/v2/spot/public/symbols", params=("symbol",))
 async def symbols(req: BitgetRequest) -> Any:
-    """Spot symbols with precisions and limits."""
-    return []
+    """Spot symbols with precisions, limits and fee rates."""
+    symbol = req.param("symbol")
+    if symbol:
+        return symbols_payload(req.runtime.catalog, symbol)
+    return _all_symbols(req.runtime.catalog)
+
+
+# The catalog never changes while a server runs: render its full lists once.
+@functools.lru_cache(maxsize=2)
+def _all_coins(catalog: Catalog) -> list[CoinRow]:
+    return coins_payload(catalog)
+
+
+@functools.lru_cache(maxsize=2)
+def _all_symbols(catalog: Catalog) -> list[SymbolRow]:
+    return symbols_payload(catalog)
 
 
 @endpoints.get("/api/v2/margin/currencies")
