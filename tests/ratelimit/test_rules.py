@@ -25,6 +25,7 @@ EXPECTED: dict[str, tuple[float, str]] = {
     "/api/v2/spot/public/coins": (3, "ip"),
     "/api/v2/margin/currencies": (10, "ip"),
     "/api/v2/spot/market/fills-history": (10, "ip"),
+    "/api/v2/spot/market/fills": (10, "ip"),
     "/api/v2/mix/market/fills-history": (10, "ip"),
     "/api/v2/spot/trade/place-order": (10, "uid"),
     "/api/v2/spot/trade/cancel-order": (10, "uid"),

@@ -47,6 +47,7 @@ _TABLE: Final[tuple[tuple[str, float, Literal["ip", "uid"]], ...]] = (
     ("/api/v2/spot/market/candles", 20, "ip"),
     ("/api/v2/spot/market/history-candles", 20, "ip"),
     ("/api/v2/spot/market/fills-history", 10, "ip"),
+    ("/api/v2/spot/market/fills", 10, "ip"),
     ("/api/v2/margin/currencies", 10, "ip"),
     ("/api/v2/mix/market/contracts", 20, "ip"),
     ("/api/v2/mix/market/ticker", 20, "ip"),
