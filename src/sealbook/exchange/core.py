@@ -114,6 +114,7 @@ class ExchangeCore:
         self.orders: dict[int, Order] = {}
         self.by_client: dict[tuple[int, str], int] = {}
         self.withdrawals: dict[int, Withdrawal] = {}
+        self._withdrawal_by_client: dict[tuple[int, str], Withdrawal] = {}
         self.bgb_deduct: set[int] = set()
         self.last_price: dict[str, int] = {}
         self._next_order_id = next_order_id
@@ -136,11 +137,13 @@ class ExchangeCore:
         sym = self.catalog.symbol(order.symbol)
         hold_asset, hold_atoms = self._hold_for(sym, order)
         self._check_value(sym, order)
+        # Built (and its stpMode parsed) before the hold: a refused order changes nothing.
+        new_order = self._engine_order(sym, order, req)
         self._next_order_id += 1
         self.ledger.hold(order.hold_id, user_id, hold_asset, hold_atoms, ref=order.hold_id)
         self.orders[order.order_id] = order
         self.by_client[key] = order.order_id
-        result = self.engine.place(self._engine_order(sym, order, req), now_ms)
+        result = self.engine.place(new_order, now_ms)
         for fill in result.fills:
             self._settle(sym, fill, now_ms)
         for gone in result.cancelled:
@@ -233,13 +236,28 @@ class ExchangeCore:
         client_oid: str,
         now_ms: int,
     ) -> Withdrawal:
-        for w in self.withdrawals.values():
-            if client_oid and w.user_id == user_id and w.client_oid == client_oid:
-                return w
         info = self.catalog.coin(coin).chain(chain)
+        amount = info.parse_withdraw_amount(size)
+        if client_oid:
+            if client_oid.startswith("sbw") and client_oid[3:].isdigit():
+                raise ParamInvalid("clientOid", "'sbw' + digits is reserved for generated ids")
+            previous = self._withdrawal_by_client.get((user_id, client_oid))
+            if previous is not None:
+                # A retry is idempotent only if it asks for the same withdrawal.
+                terms = (
+                    previous.coin,
+                    previous.chain,
+                    previous.address,
+                    previous.tag,
+                    previous.amount_atoms,
+                )
+                if terms != (coin, info.chain, address, tag, amount):
+                    raise DuplicateOrder("Duplicate clientOid")
+                return previous
+        else:
+            client_oid = f"sbw{self._next_withdrawal_id}"
         if not info.withdrawable:
             raise ParamInvalid("chain", f"withdrawals of {coin} on {chain} are suspended")
-        amount = info.parse_withdraw_amount(size)
         if amount < info.min_withdraw_atoms:
             raise ParamInvalid("size", f"below the minimum withdrawal for {coin} on {chain}")
         withdrawal = Withdrawal(
@@ -266,6 +284,7 @@ class ExchangeCore:
         )
         self._next_withdrawal_id += 1
         self.withdrawals[withdrawal.withdrawal_id] = withdrawal
+        self._withdrawal_by_client[(user_id, client_oid)] = withdrawal
         self._changes.withdrawals[withdrawal.withdrawal_id] = withdrawal
         self._collect()
         return withdrawal
@@ -360,6 +379,10 @@ class ExchangeCore:
         self.by_client[(order.user_id, order.client_oid)] = order.order_id
         self._next_order_id = max(self._next_order_id, order.order_id + 1)
         if order.is_open and order.price_ticks is not None and order.size_lots is not None:
+            sym = self.catalog.symbol(order.symbol)
+            # The engine counts quote in ticks*lots units; the book's invariants check a
+            # partly filled order's fills against its limit, so they must come back too.
+            filled_quote = order.filled_quote_atoms // (ATOMS_PER_UNIT // 10**sym.quote_places)
             self.engine.restore(
                 RestingOrder(
                     order.order_id,
@@ -372,11 +395,13 @@ class ExchangeCore:
                     order.force,
                     StpMode.CANCEL_TAKER,
                     order.ctime_ms,
+                    filled_quote,
                 )
             )
 
     def restore_withdrawal(self, w: Withdrawal) -> None:
         self.withdrawals[w.withdrawal_id] = w
+        self._withdrawal_by_client[(w.user_id, w.client_oid)] = w
         self._next_withdrawal_id = max(self._next_withdrawal_id, w.withdrawal_id + 1)
 
     def restore_counters(self, *, next_deposit_id: int) -> None:

@@ -309,9 +309,10 @@ def load_core(engine: Engine, catalog: Catalog, now_ms: int) -> ExchangeCore:
         )
         for row in conn.execute(query):
             core.restore_order(order_from_row(row))
-        for row in conn.execute(
-            select(withdrawals).where(withdrawals.c.status == WithdrawalStatus.PENDING.value)
-        ):
+        recent_or_pending = (withdrawals.c.status == WithdrawalStatus.PENDING.value) | (
+            withdrawals.c.ctime_ms >= now_ms - RECENT_MS
+        )
+        for row in conn.execute(select(withdrawals).where(recent_or_pending)):
             core.restore_withdrawal(withdrawal_from_row(row))
         for row in conn.execute(select(user_settings).where(user_settings.c.bgb_deduct.is_(True))):
             core.bgb_deduct.add(row.user_id)

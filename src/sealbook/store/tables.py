@@ -203,6 +203,7 @@ withdrawals = Table(
     Column("utime_ms", BigInteger, nullable=False),
     Column("tx_id", String(96), nullable=False),
     Index("ix_withdrawals_user_ts", "user_id", "ctime_ms"),
+    Index("ux_withdrawals_client", "user_id", "client_oid", unique=True),
 )
 
 user_settings = Table(
