@@ -10,12 +10,13 @@ import uvicorn
 
 from sealbook.api.app import create_app
 from sealbook.cli.common import HomeOpt, context, fail
-from sealbook.exchange.demo import DemoCredentials, bootstrap_demo
+from sealbook.exchange.demo import MAKER_SYMBOLS, DemoCredentials, bootstrap_demo
 from sealbook.exchange.inbox import writer_lock
 
 
 def _demo_banner(c: DemoCredentials, host: str, port: int) -> str:
     base = f"http://{host}:{port}"
+    funds = ", ".join(f"{amount} {coin}" for coin, amount in c.funds) or "none"
     return f"""
 Demo account created. These credentials are shown ONCE; copy them now.
   user: {c.user}   password: {c.password}
@@ -24,6 +25,10 @@ Demo account created. These credentials are shown ONCE; copy them now.
   secret key: {c.secret_key}
   passphrase: {c.passphrase}
   rights: read, spot_trade; IP allowlist: 127.0.0.1, ::1
+  balances: {funds}
+
+Web console: {base}/console  (sign in as {c.user})
+A market maker keeps the {MAKER_SYMBOLS} largest USDT pairs liquid and moving.
 
 Connect ccxt (pip install ccxt):
   import ccxt
@@ -36,7 +41,12 @@ Connect ccxt (pip install ccxt):
 
 def serve(
     demo: Annotated[
-        bool, typer.Option("--demo", help="Create a master key under --home if missing")
+        bool,
+        typer.Option(
+            "--demo",
+            help="Demo exchange: a master key under --home if missing, a funded demo user "
+            "and key on first start, and a market maker on the largest pairs",
+        ),
     ] = False,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
@@ -54,7 +64,12 @@ def serve(
             credentials = bootstrap_demo(ctx)
             if credentials is not None:
                 typer.echo(_demo_banner(credentials, host, port))
-        app = create_app(ctx)
+            else:
+                typer.echo(
+                    "Demo mode: the demo account exists (its credentials were shown on first "
+                    f"start). Web console: http://{host}:{port}/console"
+                )
+        app = create_app(ctx, demo=demo)
         typer.echo(f"Sealbook listening on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
         typer.echo(
             f"home: {ctx.settings.home.resolve()}  database: {ctx.engine.url.render_as_string()}"

@@ -52,6 +52,9 @@ class ExchangeService:
         self._committed = 0
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._inbox_done: list[tuple[int, str, int]] = []
+        # Inbox commands applied to the core whose "done" mark may not be committed yet:
+        # the database still shows them pending, and they must not be applied again.
+        self._inbox_applied: set[int] = set()
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._broken = False
@@ -129,6 +132,7 @@ class ExchangeService:
                     await anyio.to_thread.run_sync(self._write, changes, done)
                 except Exception:
                     log.exception("commit failed; rebuilding from the database")
+                    self._inbox_applied.difference_update(i for i, _, _ in done)
                     await self._rebuild()
                     continue
                 for trade in changes.trades:
@@ -158,15 +162,23 @@ class ExchangeService:
         self._waiters = still
 
     async def _rebuild(self) -> None:
-        waiters, self._waiters = self._waiters, []
-        for _, future in waiters:
-            if not future.done():
-                future.set_exception(ServiceUnavailable())
+        # Refuse commands while the core reloads: applied to the old core, they would be
+        # acknowledged by a later commit and yet lost.
+        self._broken = True
+        self._fail_waiters()
+        self._inbox_applied.difference_update(i for i, _, _ in self._inbox_done)
         self._inbox_done = []
         now = self.ctx.clock.now_ms()
         self.core = await anyio.to_thread.run_sync(load_core, self.ctx.engine, self.catalog, now)
         self._applied = self._committed = 0
         self._broken = False
+        self._fail_waiters()  # barriers taken meanwhile wait for a count that restarted
+
+    def _fail_waiters(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for _, future in waiters:
+            if not future.done():
+                future.set_exception(ServiceUnavailable())
 
     # --- background work ---------------------------------------------------------------
 
@@ -182,9 +194,12 @@ class ExchangeService:
 
     async def _drain_inbox(self) -> None:
         commands = await anyio.to_thread.run_sync(pending_commands, self.ctx.engine)
-        known = {inbox_id for inbox_id, _, _ in self._inbox_done}
+        # What this read no longer shows pending was committed done: forget it.
+        self._inbox_applied.intersection_update(inbox_id for inbox_id, _, _ in commands)
         for inbox_id, kind, payload in commands:
-            if inbox_id in known:
+            if self._broken:
+                break  # the core is being rebuilt: the rest stays queued until it is back
+            if inbox_id in self._inbox_applied:
                 continue
             now = self.ctx.clock.now_ms()
             try:
@@ -194,6 +209,7 @@ class ExchangeService:
             except SealbookError as error:
                 result = {"error": {"code": error.code, "msg": error.msg}}
             self._inbox_done.append((inbox_id, json.dumps(result), now))
+            self._inbox_applied.add(inbox_id)
             self._kick()
 
     def _send_withdrawals(self) -> None:
