@@ -27,7 +27,7 @@ Demo account created. These credentials are shown ONCE; copy them now.
   rights: read, spot_trade; IP allowlist: 127.0.0.1, ::1
   balances: {funds}
 
-Web console: {base}/console  (sign in as {c.user})
+Web console: not built yet (it will live at {base}/console); the password and\n  TOTP seed above are for it and for `sealbook key ...` commands.
 A market maker keeps the {MAKER_SYMBOLS} largest USDT pairs liquid and moving.
 
 Connect ccxt (pip install ccxt):
@@ -67,7 +67,7 @@ def serve(
             else:
                 typer.echo(
                     "Demo mode: the demo account exists (its credentials were shown on first "
-                    f"start). Web console: http://{host}:{port}/console"
+                    "start); the market maker is running."
                 )
         app = create_app(ctx, demo=demo)
         typer.echo(f"Sealbook listening on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
