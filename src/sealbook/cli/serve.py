@@ -27,7 +27,8 @@ Demo account created. These credentials are shown ONCE; copy them now.
   rights: read, spot_trade; IP allowlist: 127.0.0.1, ::1
   balances: {funds}
 
-Web console: not built yet (it will live at {base}/console); the password and\n  TOTP seed above are for it and for `sealbook key ...` commands.
+Web console: not built yet (it will live at {base}/console); the password and
+  TOTP seed above are for it and for `sealbook key ...` commands.
 A market maker keeps the {MAKER_SYMBOLS} largest USDT pairs liquid and moving.
 
 Connect ccxt (pip install ccxt):
