@@ -27,11 +27,13 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sealbook.api.endpoints import BitgetRequest
 from sealbook.engine import OrderType
 from sealbook.errors import ParamInvalid, TimeRangeTooLong
 from sealbook.exchange.orders import Deposit, MyFill, Order, Withdrawal
 from sealbook.markets import Catalog, Symbol
 from sealbook.money import atoms_to_str
+from sealbook.store.history import Page
 
 __all__ = [
     "DAY_MS",
@@ -111,6 +113,32 @@ def time_window(start: int | None, end: int | None, *, max_days: int | None = No
         raise ParamInvalid("startTime", "is after endTime")
     if max_days is not None and end - start > max_days * DAY_MS + WINDOW_SLACK_MS:
         raise TimeRangeTooLong(max_days)
+
+
+def page_param(
+    req: BitgetRequest,
+    market: str | None,
+    *,
+    default: int,
+    maximum: int,
+    window_days: int | None = None,
+) -> Page:
+    """The paging filters every history endpoint takes. With ``window_days``, ``startTime``
+    and ``endTime`` are required and at most that many days apart (Bitget's records)."""
+    required = window_days is not None
+    start = ms_param(req.param("startTime", required=required), "startTime")
+    end = ms_param(req.param("endTime", required=required), "endTime")
+    time_window(start, end, max_days=window_days)
+    return Page(
+        user_id=req.key.user_id,
+        limit=int_param(req.param("limit"), "limit", default=default, maximum=maximum),
+        market=market,
+        record_id=id_param(req.param("orderId"), "orderId"),
+        client_oid=client_oid_param(req.param("clientOid")),
+        start_ms=start,
+        end_ms=end,
+        before_id=id_param(req.param("idLessThan"), "idLessThan"),
+    )
 
 
 # --- orders --------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from sqlalchemy import Engine, select
 
 from sealbook.api.endpoints import BitgetRequest, Endpoints
 from sealbook.api.render import (
@@ -20,17 +19,18 @@ from sealbook.api.render import (
     int_param,
     ms_param,
     order_row,
+    page_param,
     time_window,
     unfilled_row,
 )
 from sealbook.engine import OrderStatus
 from sealbook.errors import ParamEmpty, ParamInvalid
 from sealbook.exchange.core import ExchangeCore, PlaceRequest
-from sealbook.exchange.orders import MyFill, Order
+from sealbook.exchange.orders import Order
 from sealbook.keys.permissions import Permission
 from sealbook.markets import Symbol
-from sealbook.store.exchange import fill_from_row, order_from_row
-from sealbook.store.tables import fills, orders
+from sealbook.store.history import closed_orders, stored_order
+from sealbook.store.history import my_fills as my_fills_of
 
 if TYPE_CHECKING:
     from sealbook.api.app import Runtime
@@ -149,19 +149,6 @@ async def switch_deduct(req: BitgetRequest) -> Any:
 # --- reading orders back -------------------------------------------------------------------
 
 
-def _in_db(
-    engine: Engine, user_id: int, order_id: int | None, client_oid: str | None
-) -> list[Order]:
-    match = []
-    if order_id is not None:
-        match.append(orders.c.order_id == order_id)
-    if client_oid is not None:
-        match.append(orders.c.client_oid == client_oid)
-    query = select(orders).where(orders.c.user_id == user_id, *match).limit(1)
-    with engine.connect() as conn:
-        return [order_from_row(row) for row in conn.execute(query)]
-
-
 @reads.get("/api/v2/spot/trade/orderInfo", params=("orderId", "clientOid"))
 async def order_info(req: BitgetRequest) -> Any:
     """One order by ``orderId`` or ``clientOid``, as a list (empty when there is none)."""
@@ -173,7 +160,7 @@ async def order_info(req: BitgetRequest) -> Any:
     order = core.find(user_id, order_id=order_id, client_oid=client_oid)
     if order is None:
         found = await anyio.to_thread.run_sync(
-            _in_db, runtime.ctx.engine, user_id, order_id, client_oid
+            stored_order, runtime.ctx.engine, user_id, order_id, client_oid
         )
         order = found[0] if found else None
     if order is None or (client_oid is not None and order.client_oid != client_oid):
@@ -210,32 +197,6 @@ async def unfilled_orders(req: BitgetRequest) -> Any:
     return [unfilled_row(runtime.catalog.symbol(o.symbol), o) for o in chosen]
 
 
-def _history(
-    engine: Engine,
-    user_id: int,
-    symbol: str | None,
-    order_id: int | None,
-    start: int | None,
-    end: int | None,
-    before: int | None,
-    limit: int,
-) -> list[Order]:
-    query = select(orders).where(orders.c.user_id == user_id, orders.c.status.in_(CLOSED))
-    if symbol is not None:
-        query = query.where(orders.c.symbol == symbol)
-    if order_id is not None:
-        query = query.where(orders.c.order_id == order_id)
-    if start is not None:
-        query = query.where(orders.c.ctime_ms >= start)
-    if end is not None:
-        query = query.where(orders.c.ctime_ms <= end)
-    if before is not None:
-        query = query.where(orders.c.order_id < before)
-    query = query.order_by(orders.c.order_id.desc()).limit(limit)
-    with engine.connect() as conn:
-        return [order_from_row(row) for row in conn.execute(query)]
-
-
 @reads.get(
     "/api/v2/spot/trade/history-orders",
     params=("symbol", "orderId", "startTime", "endTime", "idLessThan", "limit"),
@@ -244,50 +205,9 @@ async def history_orders(req: BitgetRequest) -> Any:
     """Filled and cancelled orders, newest first."""
     runtime = _runtime(req)
     sym = _symbol_or_none(req)
-    order_id = id_param(req.param("orderId"), "orderId")
-    start = ms_param(req.param("startTime"), "startTime")
-    end = ms_param(req.param("endTime"), "endTime")
-    time_window(start, end)
-    before = id_param(req.param("idLessThan"), "idLessThan")
-    limit = int_param(req.param("limit"), "limit", default=LIMIT_DEFAULT, maximum=LIMIT_MAX)
-    found = await anyio.to_thread.run_sync(
-        _history,
-        runtime.ctx.engine,
-        req.key.user_id,
-        sym.symbol if sym else None,
-        order_id,
-        start,
-        end,
-        before,
-        limit,
-    )
+    page = page_param(req, sym.symbol if sym else None, default=LIMIT_DEFAULT, maximum=LIMIT_MAX)
+    found = await anyio.to_thread.run_sync(closed_orders, runtime.ctx.engine, page)
     return [order_row(runtime.catalog.symbol(o.symbol), o) for o in found]
-
-
-def _fills(
-    engine: Engine,
-    user_id: int,
-    symbol: str | None,
-    order_id: int | None,
-    start: int | None,
-    end: int | None,
-    before: int | None,
-    limit: int,
-) -> list[MyFill]:
-    query = select(fills).where(fills.c.user_id == user_id)
-    if symbol is not None:
-        query = query.where(fills.c.symbol == symbol)
-    if order_id is not None:
-        query = query.where(fills.c.order_id == order_id)
-    if start is not None:
-        query = query.where(fills.c.ts_ms >= start)
-    if end is not None:
-        query = query.where(fills.c.ts_ms <= end)
-    if before is not None:
-        query = query.where(fills.c.trade_id < before)
-    query = query.order_by(fills.c.trade_id.desc(), fills.c.order_id.desc()).limit(limit)
-    with engine.connect() as conn:
-        return [fill_from_row(row) for row in conn.execute(query)]
 
 
 @reads.get(
@@ -298,21 +218,6 @@ async def my_fills(req: BitgetRequest) -> Any:
     """The caller's trades with their fees (negative), newest first."""
     runtime = _runtime(req)
     sym = _symbol_or_none(req)
-    order_id = id_param(req.param("orderId"), "orderId")
-    start = ms_param(req.param("startTime"), "startTime")
-    end = ms_param(req.param("endTime"), "endTime")
-    time_window(start, end)
-    before = id_param(req.param("idLessThan"), "idLessThan")
-    limit = int_param(req.param("limit"), "limit", default=LIMIT_DEFAULT, maximum=LIMIT_MAX)
-    found = await anyio.to_thread.run_sync(
-        _fills,
-        runtime.ctx.engine,
-        req.key.user_id,
-        sym.symbol if sym else None,
-        order_id,
-        start,
-        end,
-        before,
-        limit,
-    )
+    page = page_param(req, sym.symbol if sym else None, default=LIMIT_DEFAULT, maximum=LIMIT_MAX)
+    found = await anyio.to_thread.run_sync(my_fills_of, runtime.ctx.engine, page)
     return [fill_row(runtime.catalog.symbol(f.symbol), f) for f in found]

@@ -13,26 +13,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from sqlalchemy import Engine, select
 
 from sealbook.api.endpoints import BitgetRequest, Endpoints
 from sealbook.api.render import (
     client_oid_param,
     deposit_address_row,
     deposit_row,
-    id_param,
-    int_param,
     ms_param,
+    page_param,
     time_window,
     withdrawal_row,
 )
 from sealbook.errors import ParamEmpty, ParamInvalid
 from sealbook.exchange.addresses import AddressService
 from sealbook.exchange.core import ExchangeCore
-from sealbook.exchange.orders import Deposit, Withdrawal
 from sealbook.keys.permissions import Permission
-from sealbook.store.exchange import deposit_from_row, withdrawal_from_row
-from sealbook.store.tables import deposits, withdrawals
+from sealbook.store.history import deposit_records as deposit_records_of
+from sealbook.store.history import withdrawal_records as withdrawal_records_of
 
 if TYPE_CHECKING:
     from sealbook.api.app import Runtime
@@ -70,29 +67,6 @@ def _window(req: BitgetRequest) -> tuple[int, int]:
 # --- records -------------------------------------------------------------------------------
 
 
-def _deposits(
-    engine: Engine,
-    user_id: int,
-    coin: str | None,
-    deposit_id: int | None,
-    start: int,
-    end: int,
-    before: int | None,
-    limit: int,
-) -> list[Deposit]:
-    t = deposits
-    query = select(t).where(t.c.user_id == user_id, t.c.ts_ms >= start, t.c.ts_ms <= end)
-    if coin is not None:
-        query = query.where(t.c.coin == coin)
-    if deposit_id is not None:
-        query = query.where(t.c.deposit_id == deposit_id)
-    if before is not None:
-        query = query.where(t.c.deposit_id < before)
-    query = query.order_by(t.c.deposit_id.desc()).limit(limit)
-    with engine.connect() as conn:
-        return [deposit_from_row(row) for row in conn.execute(query)]
-
-
 @reads.get(
     "/api/v2/spot/wallet/deposit-records",
     params=("coin", "orderId", "startTime", "endTime", "idLessThan", "limit"),
@@ -100,43 +74,15 @@ def _deposits(
 async def deposit_records(req: BitgetRequest) -> Any:
     """Deposits between ``startTime`` and ``endTime`` (at most 90 days), newest first."""
     runtime = _runtime(req)
-    coin = _coin_or_none(req)
-    deposit_id = id_param(req.param("orderId"), "orderId")
-    start, end = _window(req)
-    before = id_param(req.param("idLessThan"), "idLessThan")
-    limit = int_param(
-        req.param("limit"), "limit", default=DEPOSITS_LIMIT_DEFAULT, maximum=RECORDS_LIMIT_MAX
+    page = page_param(
+        req,
+        _coin_or_none(req),
+        default=DEPOSITS_LIMIT_DEFAULT,
+        maximum=RECORDS_LIMIT_MAX,
+        window_days=RECORDS_MAX_DAYS,
     )
-    found = await anyio.to_thread.run_sync(
-        _deposits, runtime.ctx.engine, req.key.user_id, coin, deposit_id, start, end, before, limit
-    )
+    found = await anyio.to_thread.run_sync(deposit_records_of, runtime.ctx.engine, page)
     return [deposit_row(d) for d in found]
-
-
-def _withdrawals(
-    engine: Engine,
-    user_id: int,
-    coin: str | None,
-    withdrawal_id: int | None,
-    client_oid: str | None,
-    start: int,
-    end: int,
-    before: int | None,
-    limit: int,
-) -> list[Withdrawal]:
-    t = withdrawals
-    query = select(t).where(t.c.user_id == user_id, t.c.ctime_ms >= start, t.c.ctime_ms <= end)
-    if coin is not None:
-        query = query.where(t.c.coin == coin)
-    if withdrawal_id is not None:
-        query = query.where(t.c.withdrawal_id == withdrawal_id)
-    if client_oid is not None:
-        query = query.where(t.c.client_oid == client_oid)
-    if before is not None:
-        query = query.where(t.c.withdrawal_id < before)
-    query = query.order_by(t.c.withdrawal_id.desc()).limit(limit)
-    with engine.connect() as conn:
-        return [withdrawal_from_row(row) for row in conn.execute(query)]
 
 
 @reads.get(
@@ -147,26 +93,14 @@ async def withdrawal_records(req: BitgetRequest) -> Any:
     """Withdrawals between ``startTime`` and ``endTime`` (at most 90 days), newest first;
     ``size`` includes the fee, ``fee`` is negative."""
     runtime = _runtime(req)
-    coin = _coin_or_none(req)
-    withdrawal_id = id_param(req.param("orderId"), "orderId")
-    client_oid = client_oid_param(req.param("clientOid"))
-    start, end = _window(req)
-    before = id_param(req.param("idLessThan"), "idLessThan")
-    limit = int_param(
-        req.param("limit"), "limit", default=WITHDRAWALS_LIMIT_DEFAULT, maximum=RECORDS_LIMIT_MAX
+    page = page_param(
+        req,
+        _coin_or_none(req),
+        default=WITHDRAWALS_LIMIT_DEFAULT,
+        maximum=RECORDS_LIMIT_MAX,
+        window_days=RECORDS_MAX_DAYS,
     )
-    found = await anyio.to_thread.run_sync(
-        _withdrawals,
-        runtime.ctx.engine,
-        req.key.user_id,
-        coin,
-        withdrawal_id,
-        client_oid,
-        start,
-        end,
-        before,
-        limit,
-    )
+    found = await anyio.to_thread.run_sync(withdrawal_records_of, runtime.ctx.engine, page)
     catalog = runtime.catalog
     return [withdrawal_row(w, catalog.coin(w.coin).chain(w.chain).withdraw_confirm) for w in found]
 
