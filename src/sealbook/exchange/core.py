@@ -19,7 +19,7 @@ Money flow of an order:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sealbook.engine import (
     CancelReason,
@@ -115,6 +115,10 @@ class ExchangeCore:
         self.by_client: dict[tuple[int, str], int] = {}
         self.withdrawals: dict[int, Withdrawal] = {}
         self._withdrawal_by_client: dict[tuple[int, str], Withdrawal] = {}
+        # User-chosen clientOids of orders and withdrawals too old to keep in memory: a
+        # clientOid is never reused, so these are refused (43118) instead of taken again.
+        self.retired_order_oids: set[tuple[int, str]] = set()
+        self.retired_withdrawal_oids: set[tuple[int, str]] = set()
         self.bgb_deduct: set[int] = set()
         self.last_price: dict[str, int] = {}
         self._next_order_id = next_order_id
@@ -128,6 +132,8 @@ class ExchangeCore:
     def place(self, user_id: int, req: PlaceRequest, now_ms: int) -> Order:
         order = self._validate(user_id, req, now_ms)
         key = (user_id, order.client_oid)
+        if key in self.retired_order_oids:
+            raise DuplicateOrder()
         existing_id = self.by_client.get(key)
         if existing_id is not None:
             existing = self.orders[existing_id]
@@ -241,6 +247,8 @@ class ExchangeCore:
         if client_oid:
             if client_oid.startswith("sbw") and client_oid[3:].isdigit():
                 raise ParamInvalid("clientOid", "'sbw' + digits is reserved for generated ids")
+            if (user_id, client_oid) in self.retired_withdrawal_oids:
+                raise DuplicateOrder("Duplicate clientOid")
             previous = self._withdrawal_by_client.get((user_id, client_oid))
             if previous is not None:
                 # A retry is idempotent only if it asks for the same withdrawal.
@@ -367,8 +375,14 @@ class ExchangeCore:
         return problems
 
     def drain(self) -> Changes:
+        """What changed since the last drain. Orders and withdrawals are copies as of now:
+        the service writes them in another thread while later commands keep changing the
+        live objects, and a row must not show fills or a status whose fills and postings
+        belong to a later transaction (which a crash may lose)."""
         self._collect()
         changes, self._changes = self._changes, Changes()
+        changes.orders = {i: replace(o, fees=dict(o.fees)) for i, o in changes.orders.items()}
+        changes.withdrawals = {i: replace(w) for i, w in changes.withdrawals.items()}
         return changes
 
     # --- restart -----------------------------------------------------------------------

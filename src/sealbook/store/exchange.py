@@ -285,6 +285,11 @@ def load_trades(engine: Engine, now_ms: int, days: int = 30) -> list[PublicTrade
         ]
 
 
+def _generated(client_oid: str, prefix: str) -> bool:
+    """Ids the core made up (``sb123``, ``sbw7``) can never be asked for again."""
+    return client_oid.startswith(prefix) and client_oid[len(prefix) :].isdigit()
+
+
 def load_core(engine: Engine, catalog: Catalog, now_ms: int) -> ExchangeCore:
     """Rebuild the core: ledger from the posting log, open orders back on their books."""
     with engine.connect() as conn:
@@ -309,6 +314,24 @@ def load_core(engine: Engine, catalog: Catalog, now_ms: int) -> ExchangeCore:
         )
         for row in conn.execute(query):
             core.restore_order(order_from_row(row))
+        old_orders = select(orders.c.user_id, orders.c.client_oid).where(
+            orders.c.status.not_in(open_statuses),
+            orders.c.utime_ms < now_ms - RECENT_MS,
+        )
+        core.retired_order_oids.update(
+            (r.user_id, r.client_oid)
+            for r in conn.execute(old_orders)
+            if not _generated(r.client_oid, "sb")
+        )
+        old_withdrawals = select(withdrawals.c.user_id, withdrawals.c.client_oid).where(
+            withdrawals.c.status != WithdrawalStatus.PENDING.value,
+            withdrawals.c.ctime_ms < now_ms - RECENT_MS,
+        )
+        core.retired_withdrawal_oids.update(
+            (r.user_id, r.client_oid)
+            for r in conn.execute(old_withdrawals)
+            if not _generated(r.client_oid, "sbw")
+        )
         recent_or_pending = (withdrawals.c.status == WithdrawalStatus.PENDING.value) | (
             withdrawals.c.ctime_ms >= now_ms - RECENT_MS
         )
