@@ -59,6 +59,8 @@ bench: install
 		$(APT_GET) install -y -q --no-install-recommends wrk </dev/null; \
 	fi
 	$(PY) bench/auth.py
+	$(PY) bench/engine.py
+	$(PY) bench/orders.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist src/*.egg-info
