@@ -19,6 +19,7 @@ Money flow of an order:
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field, replace
 
 from sealbook.engine import (
@@ -52,6 +53,9 @@ from sealbook.money import ATOMS_PER_UNIT, parse_atoms
 __all__ = ["Changes", "ExchangeCore", "PlaceRequest"]
 
 BGB = "BGB"
+# Closed orders kept in memory (for clientOid retries and orderInfo without a database
+# read); older ones are read from the database.
+MAX_CLOSED_IN_MEMORY = 10_000
 USDT = "USDT"
 _CLIENT_OID_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-+_#")
 
@@ -118,6 +122,11 @@ class ExchangeCore:
         # User-chosen clientOids of orders and withdrawals too old to keep in memory: a
         # clientOid is never reused, so these are refused (43118) instead of taken again.
         self.retired_order_oids: set[tuple[int, str]] = set()
+        # Open orders per user, and the most recent closed ones (oldest first): memory
+        # and scans stay bounded however many orders the exchange has seen.
+        self._open: dict[int, dict[int, Order]] = {}
+        self._closed: deque[int] = deque()
+        self.max_closed_in_memory = MAX_CLOSED_IN_MEMORY
         self.retired_withdrawal_oids: set[tuple[int, str]] = set()
         self.bgb_deduct: set[int] = set()
         self.last_price: dict[str, int] = {}
@@ -154,12 +163,15 @@ class ExchangeCore:
             self._settle(sym, fill, now_ms)
         for gone in result.cancelled:
             victim = self.orders[gone.order_id]
-            victim.status = OrderStatus.CANCELLED
             victim.cancel_reason = gone.reason.value
-            self._finish(victim, now_ms)
+            if victim is not order:  # the taker itself ends below
+                victim.status = OrderStatus.CANCELLED
+                self._finish(victim, now_ms)
         order.status = result.status
         order.utime_ms = now_ms
-        if not result.resting:
+        if result.resting:
+            self._open.setdefault(user_id, {})[order.order_id] = order
+        else:
             if order.status not in (OrderStatus.FILLED, OrderStatus.CANCELLED):
                 order.status = OrderStatus.CANCELLED
             self._finish(order, now_ms)
@@ -194,11 +206,8 @@ class ExchangeCore:
         return order if order is not None and order.user_id == user_id else None
 
     def open_orders(self, user_id: int, symbol: str | None = None) -> list[Order]:
-        return [
-            o
-            for o in self.orders.values()
-            if o.user_id == user_id and o.is_open and (symbol is None or o.symbol == symbol)
-        ]
+        mine = self._open.get(user_id, {})
+        return [o for o in mine.values() if symbol is None or o.symbol == symbol]
 
     # --- wallet ------------------------------------------------------------------------
 
@@ -392,6 +401,10 @@ class ExchangeCore:
         self.orders[order.order_id] = order
         self.by_client[(order.user_id, order.client_oid)] = order.order_id
         self._next_order_id = max(self._next_order_id, order.order_id + 1)
+        if order.is_open:
+            self._open.setdefault(order.user_id, {})[order.order_id] = order
+        else:
+            self._closing(order)
         if order.is_open and order.price_ticks is not None and order.size_lots is not None:
             sym = self.catalog.symbol(order.symbol)
             # The engine counts quote in ticks*lots units; the book's invariants check a
@@ -618,6 +631,27 @@ class ExchangeCore:
         order.utime_ms = now_ms
         self.ledger.release(order.hold_id)
         self._touch(order)
+        self._closing(order)
+
+    def _closing(self, order: Order) -> None:
+        """Track a closed order; forget the oldest beyond the memory bound. The database
+        keeps them all (orderInfo and history read it); a forgotten user-chosen clientOid
+        is retired, so a late retry is refused (43118) rather than placed again."""
+        mine = self._open.get(order.user_id)
+        if mine is not None:
+            mine.pop(order.order_id, None)
+            if not mine:
+                del self._open[order.user_id]
+        self._closed.append(order.order_id)
+        while len(self._closed) > self.max_closed_in_memory:
+            old = self.orders.pop(self._closed.popleft(), None)
+            if old is None:
+                continue
+            key = (old.user_id, old.client_oid)
+            if self.by_client.get(key) == old.order_id:
+                del self.by_client[key]
+                if not (old.client_oid.startswith("sb") and old.client_oid[2:].isdigit()):
+                    self.retired_order_oids.add(key)
 
     def _touch(self, order: Order) -> None:
         self._changes.orders[order.order_id] = order

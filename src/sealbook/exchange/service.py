@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import json
 import logging
 from collections.abc import Callable
@@ -62,6 +63,10 @@ class ExchangeService:
     # --- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
+        # What start-up built (catalog, books, the loaded state) lives as long as the
+        # process: keep it out of every later full collection, whose pause it would lengthen.
+        gc.collect()
+        gc.freeze()
         self._wake = asyncio.Event()
         self._tasks = [
             asyncio.create_task(self._committer(), name="sealbook-committer"),
