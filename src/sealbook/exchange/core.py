@@ -629,7 +629,8 @@ class ExchangeCore:
     def _finish(self, order: Order, now_ms: int) -> None:
         """The order left the book: give back what is left of its hold."""
         order.utime_ms = now_ms
-        self.ledger.release(order.hold_id)
+        if self.ledger.is_open(order.hold_id):
+            self.ledger.release(order.hold_id)
         self._touch(order)
         self._closing(order)
 

@@ -17,7 +17,7 @@ from sealbook.ledger.accounts import (
     is_user,
 )
 from sealbook.ledger.invariants import audit, compare_open_holds
-from sealbook.ledger.records import Hold, Posting, Transfer
+from sealbook.ledger.records import Checkpoint, Hold, Posting, Transfer
 
 __all__ = ["Ledger"]
 
@@ -30,11 +30,21 @@ class Ledger:
     applies completely or not at all. The other mutators are one-transfer batches.
     """
 
-    __slots__ = ("_assets", "_balances", "_by_id", "_holds", "_postings", "_remaining")
+    __slots__ = (
+        "_assets",
+        "_balances",
+        "_base",
+        "_by_id",
+        "_holds",
+        "_postings",
+        "_remaining",
+    )
 
     def __init__(self) -> None:
         self._balances: dict[Account, int] = {}
         self._postings: list[Posting] = []
+        # What :meth:`compact` forgot: the state as of the last posting it dropped.
+        self._base = Checkpoint()
         self._by_id: dict[str, Posting] = {}
         self._holds: dict[str, Hold] = {}  # every hold ever opened; a hold id is never reused
         self._remaining: dict[str, int] = {}  # open holds only: closed ones leave
@@ -136,7 +146,8 @@ class Ledger:
                 continue
             transfer_id, debit, credit, amount, kind, ref, hold_id = item
             posting = Posting(
-                len(postings) + 1, transfer_id, debit, credit, debit.asset, amount, kind, ref,
+                self._base.seq + len(postings) + 1, transfer_id, debit, credit, debit.asset,
+                amount, kind, ref,
                 hold_id,
             )  # fmt: skip
             postings.append(posting)
@@ -251,6 +262,9 @@ class Ledger:
         self.get_hold(hold_id)
         return self._remaining.get(hold_id, 0)
 
+    def is_open(self, hold_id: str) -> bool:
+        return hold_id in self._remaining
+
     def open_holds(self) -> dict[str, int]:
         """``hold id → remaining`` for every open hold."""
         return dict(self._remaining)
@@ -264,11 +278,16 @@ class Ledger:
 
     def postings(self, after_seq: int = 0) -> list[Posting]:
         """The log from ``after_seq + 1`` on (seqs are 1, 2, 3, ...)."""
-        return self._postings[max(after_seq, 0) :]
+        return self._postings[max(after_seq - self._base.seq, 0) :]
+
+    @property
+    def kept(self) -> int:
+        """Postings held in memory (all of them, unless compacted)."""
+        return len(self._postings)
 
     @property
     def last_seq(self) -> int:
-        return len(self._postings)
+        return self._base.seq + len(self._postings)
 
     # --- checking and rebuilding -------------------------------------------------------
 
@@ -281,8 +300,47 @@ class Ledger:
         open holds are exactly ``open_holds_expected`` (hold id → remaining).
         """
         return audit(
-            self._balances, self._postings, self._holds, self._remaining, open_holds_expected
+            self._balances,
+            self._postings,
+            self._holds,
+            self._remaining,
+            open_holds_expected,
+            self._base,
         )
+
+    def compact(self, upto_seq: int) -> int:
+        """Forget postings up to ``upto_seq`` (they are stored elsewhere) and the holds that
+        closed by then; keep balances exact. Returns how many postings were dropped.
+
+        Memory then grows with activity since the last compaction, not since the start. The
+        forgotten transfer ids are no longer recognised as already applied, so compact only
+        what no caller will submit again (the exchange core never reuses an id), and the
+        auditor checks balances against the checkpoint plus the postings kept.
+        """
+        drop = min(upto_seq, self.last_seq) - self._base.seq
+        if drop <= 0:
+            return 0
+        head, tail = self._postings[:drop], self._postings[drop:]
+        balances = dict(self._balances)
+        left = dict(self._remaining)
+        for p in reversed(tail):  # undo what came after the checkpoint
+            balances[p.debit] = balances.get(p.debit, 0) + p.amount
+            balances[p.credit] = balances.get(p.credit, 0) - p.amount
+            if p.hold_id is not None:
+                sign = -1 if p.credit.bucket == FROZEN else 1
+                left[p.hold_id] = left.get(p.hold_id, 0) + sign * p.amount
+        left = {h: amount for h, amount in left.items() if amount}
+        for p in head:
+            del self._by_id[p.id]
+        in_tail = {p.hold_id for p in tail if p.hold_id is not None}
+        self._holds = {
+            h: hold
+            for h, hold in self._holds.items()
+            if h in self._remaining or h in left or h in in_tail
+        }
+        self._postings = tail
+        self._base = Checkpoint(head[-1].seq, balances, left)
+        return drop
 
     @classmethod
     def from_postings(

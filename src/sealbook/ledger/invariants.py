@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import cast
 
 from sealbook.ledger.accounts import FEES, FROZEN, Account, is_user
-from sealbook.ledger.records import Hold, Posting
+from sealbook.ledger.records import Checkpoint, Hold, Posting
 
 __all__ = ["audit", "compare_open_holds"]
 
@@ -22,6 +22,7 @@ def audit(
     holds: Mapping[str, Hold],
     remaining: Mapping[str, int],
     open_holds_expected: Mapping[str, int] | None = None,
+    base: Checkpoint | None = None,
 ) -> list[str]:
     problems: list[str] = []
 
@@ -55,7 +56,7 @@ def audit(
                 f"account {_name(account)} holds {balance} but its open holds add up to {expected}"
             )
 
-    problems.extend(_against_log(balances, postings, holds, remaining))
+    problems.extend(_against_log(balances, postings, holds, remaining, base or Checkpoint()))
 
     if open_holds_expected is not None:
         problems.extend(compare_open_holds(remaining, open_holds_expected))
@@ -67,13 +68,16 @@ def _against_log(
     postings: Sequence[Posting],
     holds: Mapping[str, Hold],
     remaining: Mapping[str, int],
+    base: Checkpoint,
 ) -> list[str]:
-    """Balances and holds recomputed from the postings, compared with the running state."""
+    """Balances and holds recomputed from the checkpoint and the postings after it,
+    compared with the running state."""
     problems: list[str] = []
-    from_log: defaultdict[Account, int] = defaultdict(int)
-    opened: dict[str, Hold] = {}
-    left: defaultdict[str, int] = defaultdict(int)
-    for expected_seq, posting in enumerate(postings, 1):
+    from_log: defaultdict[Account, int] = defaultdict(int, base.balances)
+    opened: dict[str, Hold] = {h: holds[h] for h in base.left if h in holds}
+    problems.extend(f"checkpoint hold {h!r} has no record" for h in base.left if h not in holds)
+    left: defaultdict[str, int] = defaultdict(int, base.left)
+    for expected_seq, posting in enumerate(postings, base.seq + 1):
         if posting.seq != expected_seq:
             problems.append(f"posting log has seq {posting.seq} where {expected_seq} belongs")
         if posting.amount <= 0:

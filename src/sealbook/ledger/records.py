@@ -11,12 +11,14 @@ one. Pass ``transfer_id`` where one hold can be drawn twice with the same kind a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import NamedTuple
 
 from sealbook.errors import ParamInvalid
 from sealbook.ledger.accounts import AVAILABLE, FROZEN, Account, Kind
 
-__all__ = ["Hold", "Posting", "Transfer"]
+__all__ = ["Checkpoint", "Hold", "Posting", "Transfer"]
 
 _RELEASE_KIND: dict[str, str] = {
     Kind.ORDER_HOLD: Kind.ORDER_RELEASE,
@@ -159,3 +161,12 @@ class Transfer(NamedTuple):
             hold.ref if ref is None else ref,
             transfer_id=transfer_id,
         )
+
+
+class Checkpoint(NamedTuple):
+    """The state as of posting ``seq`` once older postings were compacted away: every
+    balance, and the remaining amount of each hold then open. Empty for a full log."""
+
+    seq: int = 0
+    balances: Mapping[Account, int] = MappingProxyType({})
+    left: Mapping[str, int] = MappingProxyType({})
