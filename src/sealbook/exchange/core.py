@@ -55,7 +55,7 @@ __all__ = ["Changes", "ExchangeCore", "PlaceRequest"]
 BGB = "BGB"
 # Closed orders kept in memory (for clientOid retries and orderInfo without a database
 # read); older ones are read from the database.
-MAX_CLOSED_IN_MEMORY = 10_000
+MAX_CLOSED_IN_MEMORY = 2_000
 USDT = "USDT"
 _CLIENT_OID_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-+_#")
 

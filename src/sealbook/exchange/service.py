@@ -40,7 +40,7 @@ log = logging.getLogger("sealbook.exchange")
 
 POLL_S = 0.25
 # Postings kept in memory before committed ones are compacted away.
-COMPACT_AFTER = 20_000
+COMPACT_AFTER = 5_000
 
 
 class ExchangeService:
