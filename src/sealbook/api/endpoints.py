@@ -70,7 +70,8 @@ class BitgetRequest:
     @property
     def query(self) -> dict[str, str]:
         if self._query is None:
-            self._query = dict(parse_qsl(self.raw_query.decode("latin-1"), keep_blank_values=True))
+            raw = self.raw_query.decode("latin-1")
+            self._query = dict(parse_qsl(raw, keep_blank_values=True)) if raw else {}
         return self._query
 
     def json(self) -> dict[str, Any]:
