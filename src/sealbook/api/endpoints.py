@@ -88,6 +88,12 @@ class BitgetRequest:
                 self._json = value
         return self._json
 
+    def require(self, name: str) -> str:
+        """A parameter that must be present (40019 otherwise)."""
+        value = self.param(name, required=True)
+        assert value is not None  # param() raised otherwise
+        return value
+
     def param(self, name: str, *, required: bool = False, default: str | None = None) -> str | None:
         """A parameter from the query (GET) or the JSON body (other methods)."""
         source: dict[str, Any] = self.query if self.method == "GET" else self.json()

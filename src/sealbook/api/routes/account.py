@@ -75,9 +75,8 @@ async def assets(req: BitgetRequest) -> Any:
 async def trade_rate(req: BitgetRequest) -> Any:
     """Maker and taker fee rates for a symbol (the same for every spot symbol)."""
     runtime = _runtime(req)
-    symbol = req.param("symbol", required=True)
-    business_type = req.param("businessType", required=True)
-    assert symbol is not None and business_type is not None
+    symbol = req.require("symbol")
+    business_type = req.require("businessType")
     runtime.catalog.symbol(symbol)
     return trade_rate_payload(runtime.exchange.core.fees, business_type)
 

@@ -39,8 +39,7 @@ def _runtime(req: BitgetRequest) -> Runtime:
 
 
 def _symbol(req: BitgetRequest) -> Symbol:
-    text = req.param("symbol", required=True)
-    assert text is not None
+    text = req.require("symbol")
     return _runtime(req).catalog.symbol(text)
 
 
@@ -77,8 +76,7 @@ async def orderbook(req: BitgetRequest) -> Any:
 
 def _candles(req: BitgetRequest, *, maximum: int, need_end: bool) -> Any:
     sym = _symbol(req)
-    granularity = req.param("granularity", required=True)
-    assert granularity is not None
+    granularity = req.require("granularity")
     start = ms_param(req.param("startTime"), "startTime")
     end = ms_param(req.param("endTime"), "endTime")
     if need_end and end is None:

@@ -90,12 +90,10 @@ async def place_order(req: BitgetRequest) -> Any:
     tpsl = req.param("tpslType", default="normal")
     if tpsl != "normal":
         raise ParamInvalid("tpslType", "only normal orders are supported")
-    order_type = req.param("orderType", required=True)
-    side = req.param("side", required=True)
-    size = req.param("size", required=True)
-    symbol = req.param("symbol", required=True)
-    assert order_type is not None and side is not None and size is not None
-    assert symbol is not None
+    order_type = req.require("orderType")
+    side = req.require("side")
+    size = req.require("size")
+    symbol = req.require("symbol")
     request = PlaceRequest(
         symbol=symbol,
         side=side,
@@ -118,8 +116,7 @@ async def place_order(req: BitgetRequest) -> Any:
 async def cancel_order(req: BitgetRequest) -> Any:
     """Cancel an open order by ``orderId`` or ``clientOid``."""
     runtime = _runtime(req)
-    text = req.param("symbol", required=True)
-    assert text is not None
+    text = req.require("symbol")
     symbol = runtime.catalog.symbol(text).symbol
     order_id, client_oid = _ids(req)
     user_id, now = req.key.user_id, req.now_ms
@@ -134,7 +131,7 @@ async def cancel_order(req: BitgetRequest) -> Any:
 @endpoints.post("/api/v2/spot/account/switch-deduct", params=("deduct",))
 async def switch_deduct(req: BitgetRequest) -> Any:
     """Pay spot fees in BGB (20 % off, while BGB is available): ``{"deduct": true|false}``."""
-    text = req.param("deduct", required=True)
+    text = req.require("deduct")
     if text not in ("true", "false"):
         raise ParamInvalid("deduct", "expected true or false")
     user_id, on = req.key.user_id, text == "true"

@@ -19,9 +19,7 @@ from sealbook.api.render import (
     client_oid_param,
     deposit_address_row,
     deposit_row,
-    ms_param,
     page_param,
-    time_window,
     withdrawal_row,
 )
 from sealbook.errors import ParamEmpty, ParamInvalid
@@ -54,14 +52,6 @@ def _runtime(req: BitgetRequest) -> Runtime:
 def _coin_or_none(req: BitgetRequest) -> str | None:
     text = req.param("coin")
     return _runtime(req).catalog.coin(text).coin if text else None
-
-
-def _window(req: BitgetRequest) -> tuple[int, int]:
-    start = ms_param(req.param("startTime", required=True), "startTime")
-    end = ms_param(req.param("endTime", required=True), "endTime")
-    assert start is not None and end is not None
-    time_window(start, end, max_days=RECORDS_MAX_DAYS)
-    return start, end
 
 
 # --- records -------------------------------------------------------------------------------
@@ -109,8 +99,7 @@ async def withdrawal_records(req: BitgetRequest) -> Any:
 async def deposit_address(req: BitgetRequest) -> Any:
     """The caller's deposit address for a coin on a chain (default: the coin's first)."""
     catalog = _runtime(req).catalog
-    text = req.param("coin", required=True)
-    assert text is not None
+    text = req.require("coin")
     coin = catalog.coin(text)
     chain = coin.chain(req.param("chain") or coin.chains[0].chain)
     if not chain.rechargeable:
@@ -129,15 +118,13 @@ async def withdrawal(req: BitgetRequest) -> Any:
     """Withdraw on chain to an address in the caller's address book; the chain's fee is
     charged on top of ``size``."""
     runtime = _runtime(req)
-    transfer_type = req.param("transferType", required=True)
+    transfer_type = req.require("transferType")
     if transfer_type not in TRANSFER_TYPES:
         raise ParamInvalid("transferType", "only on_chain withdrawals are offered")
-    coin_text = req.param("coin", required=True)
-    chain_text = req.param("chain", required=True)
-    address = req.param("address", required=True)
-    size = req.param("size", required=True)
-    assert coin_text is not None and chain_text is not None
-    assert address is not None and size is not None
+    coin_text = req.require("coin")
+    chain_text = req.require("chain")
+    address = req.require("address")
+    size = req.require("size")
     coin = runtime.catalog.coin(coin_text)
     chain = coin.chain(chain_text)
     tag = req.param("tag", default="") or ""
