@@ -30,7 +30,7 @@ from typing import Any
 from sealbook.api.endpoints import BitgetRequest
 from sealbook.engine import OrderType
 from sealbook.errors import ParamInvalid, TimeRangeTooLong
-from sealbook.exchange.orders import Deposit, MyFill, Order, Withdrawal
+from sealbook.exchange.orders import Deposit, MyFill, Order, Withdrawal, is_valid_client_oid
 from sealbook.markets import Catalog, Symbol
 from sealbook.money import atoms_to_str
 from sealbook.store.history import Page
@@ -60,7 +60,6 @@ DAY_MS = 86_400_000
 WINDOW_SLACK_MS = 60_000
 MAX_ID = 2**63 - 1
 _MAX_DIGITS = 19
-_CLIENT_OID_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-+_#")
 
 # --- reading parameters ------------------------------------------------------------------
 
@@ -99,7 +98,7 @@ def client_oid_param(text: str | None) -> str | None:
     """A ``clientOid``: fewer than 50 of ``0-9 a-z A-Z - + _ #`` (Bitget's rule)."""
     if text is None:
         return None
-    if len(text) >= 50 or not set(text) <= _CLIENT_OID_CHARS:
+    if not is_valid_client_oid(text):
         raise ParamInvalid("clientOid", "must be under 50 of 0-9 a-z A-Z - + _ #")
     return text
 

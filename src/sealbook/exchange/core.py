@@ -44,7 +44,17 @@ from sealbook.errors import (
     ParamEmpty,
     ParamInvalid,
 )
-from sealbook.exchange.orders import Deposit, MyFill, Order, Withdrawal, WithdrawalStatus
+from sealbook.exchange.orders import (
+    ORDER_OID_PREFIX,
+    WITHDRAWAL_OID_PREFIX,
+    Deposit,
+    MyFill,
+    Order,
+    Withdrawal,
+    WithdrawalStatus,
+    is_generated_oid,
+    is_valid_client_oid,
+)
 from sealbook.ledger import Account, Kind, Ledger, Posting, Transfer
 from sealbook.markets import Catalog, Symbol
 from sealbook.markets.fees import FeeSchedule, bgb_fee_atoms, fee_atoms
@@ -57,7 +67,6 @@ BGB = "BGB"
 # read); older ones are read from the database.
 MAX_CLOSED_IN_MEMORY = 2_000
 USDT = "USDT"
-_CLIENT_OID_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-+_#")
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +263,7 @@ class ExchangeCore:
         info = self.catalog.coin(coin).chain(chain)
         amount = info.parse_withdraw_amount(size)
         if client_oid:
-            if client_oid.startswith("sbw") and client_oid[3:].isdigit():
+            if is_generated_oid(client_oid, WITHDRAWAL_OID_PREFIX):
                 raise ParamInvalid("clientOid", "'sbw' + digits is reserved for generated ids")
             if (user_id, client_oid) in self.retired_withdrawal_oids:
                 raise DuplicateOrder("Duplicate clientOid")
@@ -272,7 +281,7 @@ class ExchangeCore:
                     raise DuplicateOrder("Duplicate clientOid")
                 return previous
         else:
-            client_oid = f"sbw{self._next_withdrawal_id}"
+            client_oid = f"{WITHDRAWAL_OID_PREFIX}{self._next_withdrawal_id}"
         if not info.withdrawable:
             raise ParamInvalid("chain", f"withdrawals of {coin} on {chain} are suspended")
         if amount < info.min_withdraw_atoms:
@@ -448,10 +457,10 @@ class ExchangeCore:
         force = Force.parse(req.force or "gtc") if order_type is OrderType.LIMIT else Force.GTC
         if not req.size:
             raise ParamEmpty("size")
-        client_oid = req.client_oid or f"sb{self._next_order_id}"
-        if len(client_oid) >= 50 or not set(client_oid) <= _CLIENT_OID_CHARS:
+        client_oid = req.client_oid or f"{ORDER_OID_PREFIX}{self._next_order_id}"
+        if not is_valid_client_oid(client_oid):
             raise OrderParamInvalid("clientOid must be under 50 of 0-9 a-z A-Z - + _ #")
-        if req.client_oid and client_oid.startswith("sb") and client_oid[2:].isdigit():
+        if req.client_oid and is_generated_oid(client_oid, ORDER_OID_PREFIX):
             raise OrderParamInvalid("clientOid 'sb' + digits is reserved for generated ids")
         price = lots = budget = None
         if order_type is OrderType.LIMIT:
@@ -651,7 +660,7 @@ class ExchangeCore:
             key = (old.user_id, old.client_oid)
             if self.by_client.get(key) == old.order_id:
                 del self.by_client[key]
-                if not (old.client_oid.startswith("sb") and old.client_oid[2:].isdigit()):
+                if not is_generated_oid(old.client_oid, ORDER_OID_PREFIX):
                     self.retired_order_oids.add(key)
 
     def _touch(self, order: Order) -> None:

@@ -7,7 +7,32 @@ from enum import StrEnum
 
 from sealbook.engine import Force, OrderStatus, OrderType, Side
 
-__all__ = ["Deposit", "MyFill", "Order", "Withdrawal", "WithdrawalStatus"]
+__all__ = [
+    "ORDER_OID_PREFIX",
+    "WITHDRAWAL_OID_PREFIX",
+    "Deposit",
+    "MyFill",
+    "Order",
+    "Withdrawal",
+    "WithdrawalStatus",
+    "is_generated_oid",
+    "is_valid_client_oid",
+]
+
+# clientOids the exchange makes up: the prefix and a number (``sb17``, ``sbw3``). Clients
+# may not choose one of that shape, so a generated id never collides with a chosen one.
+ORDER_OID_PREFIX = "sb"
+WITHDRAWAL_OID_PREFIX = "sbw"
+_CLIENT_OID_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-+_#")
+
+
+def is_valid_client_oid(text: str) -> bool:
+    """Bitget's rule: fewer than 50 of ``0-9 a-z A-Z - + _ #``."""
+    return 0 < len(text) < 50 and set(text) <= _CLIENT_OID_CHARS
+
+
+def is_generated_oid(client_oid: str, prefix: str) -> bool:
+    return client_oid.startswith(prefix) and client_oid[len(prefix) :].isdigit()
 
 
 @dataclass(slots=True)

@@ -31,14 +31,6 @@ KEY_PATTERN = re.compile(r"\bsbk_[0-9A-Za-z]{34}\b")
 _SHAPE = re.compile(r"sbk_[0-9A-Za-z]{34}")
 
 
-def _base62(value: int, width: int) -> str:
-    out = []
-    for _ in range(width):
-        value, rem = divmod(value, 62)
-        out.append(ALPHABET[rem])
-    return "".join(reversed(out))
-
-
 def _checksum(body: str) -> str:
     # Unrolled base62 of a 32-bit CRC (62**6 > 2**32): this runs on every request.
     v, f = divmod(zlib.crc32(b"sbk_" + body.encode("ascii")), 62)

@@ -12,7 +12,16 @@ from sqlalchemy.engine import Connection
 
 from sealbook.engine import Force, OrderStatus, OrderType, Side
 from sealbook.exchange.core import Changes, ExchangeCore
-from sealbook.exchange.orders import Deposit, MyFill, Order, Withdrawal, WithdrawalStatus
+from sealbook.exchange.orders import (
+    ORDER_OID_PREFIX,
+    WITHDRAWAL_OID_PREFIX,
+    Deposit,
+    MyFill,
+    Order,
+    Withdrawal,
+    WithdrawalStatus,
+    is_generated_oid,
+)
 from sealbook.ledger import Account, Ledger, Posting
 from sealbook.markets import Catalog
 from sealbook.store.tables import (
@@ -285,11 +294,6 @@ def load_trades(engine: Engine, now_ms: int, days: int = 30) -> list[PublicTrade
         ]
 
 
-def _generated(client_oid: str, prefix: str) -> bool:
-    """Ids the core made up (``sb123``, ``sbw7``) can never be asked for again."""
-    return client_oid.startswith(prefix) and client_oid[len(prefix) :].isdigit()
-
-
 def load_core(engine: Engine, catalog: Catalog, now_ms: int) -> ExchangeCore:
     """Rebuild the core: ledger from the posting log, open orders back on their books."""
     with engine.connect() as conn:
@@ -321,7 +325,7 @@ def load_core(engine: Engine, catalog: Catalog, now_ms: int) -> ExchangeCore:
         core.retired_order_oids.update(
             (r.user_id, r.client_oid)
             for r in conn.execute(old_orders)
-            if not _generated(r.client_oid, "sb")
+            if not is_generated_oid(r.client_oid, ORDER_OID_PREFIX)
         )
         old_withdrawals = select(withdrawals.c.user_id, withdrawals.c.client_oid).where(
             withdrawals.c.status != WithdrawalStatus.PENDING.value,
@@ -330,7 +334,7 @@ def load_core(engine: Engine, catalog: Catalog, now_ms: int) -> ExchangeCore:
         core.retired_withdrawal_oids.update(
             (r.user_id, r.client_oid)
             for r in conn.execute(old_withdrawals)
-            if not _generated(r.client_oid, "sbw")
+            if not is_generated_oid(r.client_oid, WITHDRAWAL_OID_PREFIX)
         )
         recent_or_pending = (withdrawals.c.status == WithdrawalStatus.PENDING.value) | (
             withdrawals.c.ctime_ms >= now_ms - RECENT_MS
