@@ -121,8 +121,8 @@ def run_core(cmds: list[Command]) -> float:
                 index = int((cmd.cancel_draw or 0.0) * len(live))
                 live[index], live[-1] = live[-1], live[index]
                 user, order_id = live.pop()
-                order = core.orders[order_id]
-                if order.is_open:
+                found = core.find(user, order_id=order_id)  # closed ones leave memory
+                if found is not None and found.is_open:
                     core.cancel(user, SYMBOL, ts, order_id=order_id)
         else:
             assert cmd.engine_order is not None
