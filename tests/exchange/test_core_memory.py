@@ -66,3 +66,22 @@ def test_open_orders_are_found_without_a_scan_and_survive_the_limit() -> None:
         core.cancel(1, "BTCUSDT", 1300, order_id=order_id)
     assert core.open_orders(1) == []
     assert core.check_invariants() == []
+
+
+def test_a_snapshot_copies_every_field_and_shares_nothing_mutable() -> None:
+    import dataclasses
+
+    from sealbook.engine import Force, OrderStatus, OrderType, Side
+    from sealbook.exchange.orders import Order
+
+    values: list[object] = [
+        7, "cid", 3, "BTCUSDT", Side.SELL, OrderType.LIMIT, Force.IOC, 101, 5, 9,
+        OrderStatus.PARTIALLY_FILLED, 11, 12, 2, 202, {"BTC": 4}, "user",
+    ]  # fmt: skip
+    assert len(values) == len(dataclasses.fields(Order))  # a new field must be listed here
+    order = Order(*values)  # type: ignore[arg-type]
+    copy = order.snapshot()
+    assert dataclasses.asdict(copy) == dataclasses.asdict(order)
+    order.fees["BTC"] = 5
+    order.filled_lots = 3
+    assert copy.fees == {"BTC": 4} and copy.filled_lots == 2

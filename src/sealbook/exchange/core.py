@@ -399,7 +399,7 @@ class ExchangeCore:
         belong to a later transaction (which a crash may lose)."""
         self._collect()
         changes, self._changes = self._changes, Changes()
-        changes.orders = {i: replace(o, fees=dict(o.fees)) for i, o in changes.orders.items()}
+        changes.orders = {i: o.snapshot() for i, o in changes.orders.items()}
         changes.withdrawals = {i: replace(w) for i, w in changes.withdrawals.items()}
         return changes
 

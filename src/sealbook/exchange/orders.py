@@ -66,6 +66,16 @@ class Order:
     def hold_id(self) -> str:
         return f"o{self.order_id}"
 
+    def snapshot(self) -> Order:
+        """A copy as of now (``fees`` copied too), for the store to write while the live
+        order keeps changing. Positional on purpose: ``dataclasses.replace`` costs ~5x."""
+        return Order(
+            self.order_id, self.client_oid, self.user_id, self.symbol, self.side, self.type,
+            self.force, self.price_ticks, self.size_lots, self.budget_atoms, self.status,
+            self.ctime_ms, self.utime_ms, self.filled_lots, self.filled_quote_atoms,
+            dict(self.fees), self.cancel_reason,
+        )  # fmt: skip
+
     @property
     def is_open(self) -> bool:
         return self.status in (OrderStatus.LIVE, OrderStatus.PARTIALLY_FILLED)
