@@ -22,7 +22,7 @@ export PIP_NO_INPUT := 1
 help:
 	@echo "make install  create .venv and install sealbook with the dev extras (idempotent)"
 	@echo "make run      start the demo exchange at http://127.0.0.1:8000"
-	@echo "make lint     ruff + mypy --strict"
+	@echo "make lint     ruff + mypy --strict + import-linter contracts"
 	@echo "make test     lint, then the whole pytest suite with a throwaway PostgreSQL 15"
 	@echo "              (extra pytest arguments: make test PYTEST_ARGS='-k keys -x')"
 	@echo "make bench    run the benchmarks (installs wrk if missing)"
@@ -45,9 +45,15 @@ run: install
 lint: install
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # pytest's status is kept; 5 (no tests collected) is a failure like any other non-zero.
 test: install lint
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing chromium for the console's browser tests (apt-get)"; \
+		$(APT_GET) update -q </dev/null; \
+		$(APT_GET) install -y -q --no-install-recommends chromium </dev/null; \
+	fi
 	@rc=0; bash scripts/pgtest.sh $(VENV)/bin/pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ "$$rc" -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	exit "$$rc"
@@ -61,6 +67,7 @@ bench: install
 	$(PY) bench/auth.py
 	$(PY) bench/engine.py
 	$(PY) bench/orders.py
+	$(PY) bench/tax.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist src/*.egg-info

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     # How often buffered audit events and last-use records are written (seconds).
     flush_interval_s: float = Field(default=1.0, gt=0)
 
+    # Web console sessions end after this long without a request, and in any case after
+    # console_session_max_s (seconds).
+    console_idle_s: int = Field(default=900, ge=30)
+    console_session_max_s: int = Field(default=43_200, ge=60)
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:

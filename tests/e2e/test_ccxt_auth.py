@@ -171,6 +171,17 @@ def test_ip_allowlist_names_the_request_ip(sealbook_server: SealbookServer) -> N
     assert '"code":"40018"' in str(caught.value)
     assert f"current request ip {LOCALHOST}" in str(caught.value)
 
+    # Headers naming an allowed address prove nothing from a peer that is not a
+    # configured proxy (SEALBOOK_TRUSTED_PROXIES), loopback included.
+    for header in ("X-Forwarded-For", "X-Real-IP"):
+        exchange.headers = {header: "10.1.2.3"}
+        with pytest.raises(ccxt.PermissionDenied) as caught:
+            exchange.fetch_balance()
+        assert f"current request ip {LOCALHOST}" in str(caught.value)
+    exchange.headers = {"Forwarded": "for=10.1.2.3"}
+    with pytest.raises(ccxt.PermissionDenied):
+        exchange.fetch_balance()
+
 
 # --- key life cycle across processes ----------------------------------------------------
 

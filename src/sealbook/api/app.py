@@ -20,6 +20,7 @@ from sealbook.api.endpoints import Endpoints, openapi_paths
 from sealbook.api.envelope import error_response
 from sealbook.api.gate import Gate, route_table
 from sealbook.api.routes import account, public, spot_market, spot_trade, wallet
+from sealbook.console import create_console
 from sealbook.errors import ParamError, RouteNotFound, SealbookError, ServiceUnavailable
 from sealbook.exchange.accounts import AccountService
 from sealbook.exchange.apikeys import KeyService
@@ -132,6 +133,8 @@ def create_app(ctx: Context, *, demo: bool = False) -> ASGIApp:
         lifespan=lifespan,
     )
     api.state.runtime = runtime
+    # The web console: its own pages, sessions and headers, outside the key gate.
+    api.mount("/console", create_console(runtime, demo=demo))
     groups = [
         public.endpoints,
         spot_market.endpoints,

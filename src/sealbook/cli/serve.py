@@ -27,8 +27,8 @@ Demo account created. These credentials are shown ONCE; copy them now.
   rights: read, spot_trade; IP allowlist: 127.0.0.1, ::1
   balances: {funds}
 
-Web console: not built yet (it will live at {base}/console); the password and
-  TOTP seed above are for it and for `sealbook key ...` commands.
+Web console: {base}/console (sign in with the user and password above; the TOTP
+  seed goes into your authenticator app, and is also what `sealbook key ...` asks codes of).
 A market maker keeps the {MAKER_SYMBOLS} largest USDT pairs liquid and moving.
 
 Connect ccxt (pip install ccxt):
@@ -75,6 +75,14 @@ def serve(
         typer.echo(
             f"home: {ctx.settings.home.resolve()}  database: {ctx.engine.url.render_as_string()}"
         )
+        # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For/-Proto from
+        # 127.0.0.1; which proxies count is SEALBOOK_TRUSTED_PROXIES' call alone.
         uvicorn.run(
-            app, host=host, port=port, access_log=access_log, log_level="info", lifespan="on"
+            app,
+            host=host,
+            port=port,
+            access_log=access_log,
+            log_level="info",
+            lifespan="on",
+            proxy_headers=False,
         )

@@ -18,7 +18,11 @@ from sealbook.errors import (
 )
 from sealbook.exchange.context import Context
 from sealbook.keys import passwords, totp
+from sealbook.keys.format import display_prefix
+from sealbook.keys.model import ApiKeyRecord
+from sealbook.keys.permissions import FUND_MOVING
 from sealbook.store import audit
+from sealbook.store import keys as key_store
 from sealbook.store import users as user_store
 from sealbook.store.users import UserRecord
 
@@ -130,6 +134,81 @@ class AccountService:
         if error is not None:
             raise error
 
+    def verify_code(self, name: str, code: str, *, ip: str | None = None) -> None:
+        """Step-up on its own, for an action whose service takes no code (the console's
+        revoke). Failures and lockouts are committed before the error is raised."""
+        error: StepUpError | None = None
+        with self._ctx.engine.begin() as conn:
+            user = self._user(conn, name, for_update=True)
+            error = self.step_up(conn, user, code, ip)
+        if error is not None:
+            raise error
+
+    def totp_disable(self, name: str, code: str, *, ip: str | None = None) -> list[str]:
+        """Turn the second factor off (needs a code). Every key that can still trade,
+        transfer or withdraw is revoked in the same transaction: those rights were granted
+        on the strength of the second factor, and without it nobody could step up to
+        change them. Returns the revoked keys' display prefixes."""
+        error: StepUpError | None = None
+        revoked: list[str] = []
+        now = self._ctx.clock.now_ms()
+        with self._ctx.engine.begin() as conn:
+            user = self._user(conn, name, for_update=True)
+            error = self.step_up(conn, user, code, ip)
+            if error is None:
+                reason = "two-factor authentication was turned off"
+                for record in _lost_without_totp(key_store.list_for_user(conn, user.id), now):
+                    key_store.update_key(conn, record.id, revoked_ms=now, revoke_reason=reason)
+                    prefix = display_prefix(record.api_key)
+                    audit.append(
+                        conn,
+                        now,
+                        "key.revoked",
+                        user_id=user.id,
+                        key_prefix=prefix,
+                        ip=ip,
+                        detail={"reason": reason},
+                    )
+                    revoked.append(prefix)
+                user_store.update_user(
+                    conn,
+                    user.id,
+                    totp_sealed=None,
+                    totp_confirmed=False,
+                    totp_failures=0,
+                    totp_locked_until_ms=0,
+                )
+                audit.append(
+                    conn, now, "totp.disabled", user_id=user.id, ip=ip, detail={"revoked": revoked}
+                )
+                if revoked:
+                    key_store.bump_revision(conn)
+        if error is not None:
+            raise error
+        if revoked:
+            self._ctx.keys_changed()
+        return revoked
+
+    def keys_lost_without_totp(self, name: str) -> list[ApiKeyRecord]:
+        """The keys :meth:`totp_disable` would revoke now, to warn the person first."""
+        with self._ctx.engine.connect() as conn:
+            user = self._user(conn, name)
+            records = key_store.list_for_user(conn, user.id)
+        return _lost_without_totp(records, self._ctx.clock.now_ms())
+
+    def signin_throttled(self, name: str, *, ip: str | None = None) -> None:
+        """Audit a sign-in refused before the password was checked (too many failures)."""
+        with self._ctx.engine.begin() as conn:
+            user = user_store.get_by_name(conn, name)
+            audit.append(
+                conn,
+                self._ctx.clock.now_ms(),
+                "signin.throttled",
+                user_id=user.id if user else None,
+                ip=ip,
+                detail={"name": name},
+            )
+
     def step_up(
         self, conn: Connection, user: UserRecord, code: str, ip: str | None
     ) -> StepUpError | None:
@@ -169,3 +248,12 @@ class AccountService:
         if user is None:
             raise NotFound(f"user {name!r}")
         return user
+
+
+def _lost_without_totp(records: list[ApiKeyRecord], now_ms: int) -> list[ApiKeyRecord]:
+    """Live keys that can trade, transfer or withdraw: turning 2FA off revokes them."""
+    return [
+        r
+        for r in records
+        if r.revoked_ms is None and r.is_live(now_ms) and r.permissions & FUND_MOVING
+    ]

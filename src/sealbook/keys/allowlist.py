@@ -91,8 +91,11 @@ class ProxyPolicy:
     def __init__(self, trusted: Iterable[str] = ()) -> None:
         self._trusted = Allowlist(parse_allowlist(trusted)) if trusted else None
 
-    def _is_trusted(self, ip: str) -> bool:
+    def trusts(self, ip: str) -> bool:
+        """Whether ``ip`` is one of the configured proxies (whose headers count)."""
         return self._trusted is not None and bool(self._trusted) and self._trusted.allows(ip)
+
+    _is_trusted = trusts
 
     def client_ip(self, peer: str, forwarded: str | None, x_forwarded_for: str | None) -> str:
         if not self._is_trusted(peer):
