@@ -148,3 +148,42 @@ def test_events_are_json_lines_with_exact_numbers() -> None:
     Events(out, clock=lambda: 1.5).emit("pair", profit=D("0.801114084"), cell=2)
     assert json.loads(out.getvalue()) == {"ts": 1500, "event": "pair",
                                           "profit": "0.801114084", "cell": 2}
+
+
+def test_running_totals_match_every_fill_and_survive_reopening(tmp_path: Path) -> None:
+    """The state keeps sums as fills arrive, so a long-running bot never re-reads every
+    fill; they must equal what the fills themselves say, on each venue and in all."""
+    import random
+
+    from sealbook.client.bots.pnl import other_fees
+
+    rng = random.Random(7)
+    path = tmp_path / "bot.sqlite"
+    state = BotState(path)
+    fills: dict[str, list[Fill]] = {"a": [], "b": []}
+    for i in range(300):
+        venue = rng.choice("ab")
+        side = rng.choice(["buy", "sell"])
+        coin = rng.choice(["ETH", "USDT", "BGB"])
+        fill = Fill(f"t{i}", f"o{i}", side, D(rng.randint(29000, 31000)) / 10,
+                    D(rng.randint(1, 500)) / 1000, D(rng.randint(0, 90)) / 10**5, coin, i)
+        with state.transaction():
+            assert state.add_fill(fill, f"c{i}", venue) is True
+            assert state.add_fill(fill, f"c{i}", venue) is False  # counted once
+        fills[venue].append(fill)
+    everything = fills["a"] + fills["b"]
+    for venue, mine in fills.items():
+        assert state.totals(venue).position(ETH) == position(mine, ETH)
+    assert state.totals().position(ETH) == position(everything, ETH)
+    assert state.totals().other_fees(ETH) == other_fees(everything, ETH)
+    assert state.fill_count() == 300
+    state.close()
+
+    # A file from before the sums existed gets them from its fills when opened.
+    reopened = BotState(path)
+    reopened.db.execute("DELETE FROM fill_totals")
+    reopened.close()
+    again = BotState(path)
+    assert again.totals().position(ETH) == position(everything, ETH)
+    assert again.totals("b").position(ETH) == position(fills["b"], ETH)
+    again.close()

@@ -209,7 +209,7 @@ class ArbBot:
     def positions(self) -> dict[str, Decimal]:
         """Base held per exchange because of the bot: bought − sold − fees paid in base."""
         return {
-            name: pnl.position(self.state.fills(venue=name), v.market).base
+            name: self.state.totals(venue=name).position(v.market).base
             for name, v in self.venues.items()
         }
 
@@ -218,8 +218,8 @@ class ArbBot:
         little stricter than the position, which the buys' fees make smaller)."""
         out: dict[str, Decimal] = {}
         for name in self.venues:
-            fills = self.state.fills(venue=name)
-            out[name] = sum((f.amount if f.side == "buy" else -f.amount for f in fills), ZERO)
+            totals = self.state.totals(venue=name)
+            out[name] = totals.buy_amount - totals.sell_amount
         return out
 
     def _maybe_open_round(self, r: int) -> bool:
@@ -278,7 +278,7 @@ class ArbBot:
             symbol=self.config.symbol,
             books=dict(self.books),
             positions=self.positions(),
-            rounds=len(self.state.pairs()),
+            rounds=self.state.pair_count(),
             realised=self.state.realised(),
             last_edge=dict(self.last_edge),
         )

@@ -261,7 +261,7 @@ class GridBot:
                 self._cancel(order.client_oid)
         if grid_live or self.state.orders(*LIVE):
             return  # the cancels show up next tick
-        held = pnl.position(self.state.fills(), self.market).base
+        held = self.state.totals().position(self.market).base
         free = self.backoff.call("balance", lambda: self.venue.free(self.market.base))
         amount = self.market.floor_amount(min(held, free))
         mark = self.mark or Decimal(0)
@@ -287,8 +287,8 @@ class GridBot:
     # --- reporting -----------------------------------------------------------------------
 
     def status(self) -> GridStatus:
-        fills = self.state.fills()
-        pos = pnl.position(fills, self.market)
+        totals = self.state.totals()
+        pos = totals.position(self.market)
         realised = self.state.realised()
         mark = self.mark
         unrealised = pos.value(mark) - realised if mark is not None else Decimal(0)
@@ -300,12 +300,12 @@ class GridBot:
             levels=list(self.plan.levels),
             orders={o.level: o.side for o in live},
             open_orders=len(live),
-            fills=len(fills),
-            pairs=len(self.state.pairs()),
+            fills=self.state.fill_count(),
+            pairs=self.state.pair_count(),
             realised=realised,
             unrealised=unrealised,
             position=pos.base,
-            other_fees=pnl.other_fees(fills, self.market),
+            other_fees=totals.other_fees(self.market),
         )
 
     def _summary(self) -> dict[str, object]:

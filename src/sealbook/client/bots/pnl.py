@@ -9,12 +9,12 @@ on its own (:func:`other_fees`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sealbook.client.bots.venue import Fill, MarketInfo
 
-__all__ = ["Position", "fee_value", "other_fees", "pair_profit", "position"]
+__all__ = ["FillTotals", "Position", "fee_value", "other_fees", "pair_profit", "position"]
 
 ZERO = Decimal(0)
 
@@ -29,11 +29,7 @@ def fee_value(fill: Fill, market: MarketInfo) -> Decimal:
 
 
 def other_fees(fills: Iterable[Fill], market: MarketInfo) -> dict[str, Decimal]:
-    out: dict[str, Decimal] = {}
-    for f in fills:
-        if f.fee and f.fee_coin not in (market.base, market.quote):
-            out[f.fee_coin] = out.get(f.fee_coin, ZERO) + f.fee
-    return out
+    return FillTotals.of(fills).other_fees(market)
 
 
 def pair_profit(buys: Iterable[Fill], sells: Iterable[Fill], market: MarketInfo) -> Decimal:
@@ -56,16 +52,54 @@ class Position:
 
 
 def position(fills: Iterable[Fill], market: MarketInfo) -> Position:
-    base = quote = ZERO
-    for f in fills:
+    return FillTotals.of(fills).position(market)
+
+
+@dataclass(slots=True)
+class FillTotals:
+    """Sums over fills that do not depend on the market: a bot keeps them up to date as
+    fills arrive, so its position costs the same after a month of trading as after a
+    minute (no re-reading every fill)."""
+
+    buy_amount: Decimal = ZERO
+    buy_quote: Decimal = ZERO
+    sell_amount: Decimal = ZERO
+    sell_quote: Decimal = ZERO
+    fees: dict[str, Decimal] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, fills: Iterable[Fill]) -> FillTotals:
+        totals = cls()
+        for f in fills:
+            totals.add(f)
+        return totals
+
+    def add(self, f: Fill) -> None:
         if f.side == "buy":
-            base += f.amount
-            quote -= f.quote
+            self.buy_amount += f.amount
+            self.buy_quote += f.quote
         else:
-            base -= f.amount
-            quote += f.quote
-        if f.fee_coin == market.base:
-            base -= f.fee
-        elif f.fee_coin == market.quote:
-            quote -= f.fee
-    return Position(base, quote)
+            self.sell_amount += f.amount
+            self.sell_quote += f.quote
+        if f.fee:
+            self.fees[f.fee_coin] = self.fees.get(f.fee_coin, ZERO) + f.fee
+
+    def merge(self, other: FillTotals) -> None:
+        self.buy_amount += other.buy_amount
+        self.buy_quote += other.buy_quote
+        self.sell_amount += other.sell_amount
+        self.sell_quote += other.sell_quote
+        for coin, fee in other.fees.items():
+            self.fees[coin] = self.fees.get(coin, ZERO) + fee
+
+    def position(self, market: MarketInfo) -> Position:
+        base = self.buy_amount - self.sell_amount - self.fees.get(market.base, ZERO)
+        quote = self.sell_quote - self.buy_quote - self.fees.get(market.quote, ZERO)
+        return Position(base, quote)
+
+    def other_fees(self, market: MarketInfo) -> dict[str, Decimal]:
+        return {
+            coin: fee
+            for coin, fee in self.fees.items()
+            if fee and coin not in (market.base, market.quote)
+        }

@@ -88,12 +88,11 @@ def sync_fills(
     key = f"checkpoint_ms{':' + vname if vname else ''}"
     checkpoint = int(state.get(key) or now_ms)
     fills = backoff.call("fills", lambda: venue.fills_since(max(0, checkpoint - OVERLAP_MS)))
-    ours = {o.order_id: o.client_oid for o in state.orders(venue=vname) if o.order_id}
     new = 0
     newest = checkpoint
     with state.transaction():
         for fill in fills:
-            oid = ours.get(fill.order_id)
+            oid = state.client_oid_for(fill.order_id, vname) if fill.order_id else None
             if oid is None:
                 continue  # not ours (another tool on the account), or not yet adopted
             new += state.add_fill(fill, oid, vname)

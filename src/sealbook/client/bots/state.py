@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sealbook.client.bots.pnl import FillTotals
 from sealbook.client.bots.venue import Fill
 from sealbook.client.errors import ClientError
 
@@ -41,6 +42,7 @@ CREATE TABLE IF NOT EXISTS orders (
     created_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS orders_status ON orders (status);
+CREATE INDEX IF NOT EXISTS orders_order_id ON orders (venue, order_id);
 CREATE TABLE IF NOT EXISTS fills (
     venue TEXT NOT NULL DEFAULT '',
     trade_id TEXT NOT NULL,
@@ -53,6 +55,15 @@ CREATE TABLE IF NOT EXISTS fills (
     fee_coin TEXT NOT NULL,
     ts_ms INTEGER NOT NULL,
     PRIMARY KEY (venue, trade_id)
+);
+CREATE INDEX IF NOT EXISTS fills_client_oid ON fills (client_oid);
+-- Running sums over fills (FillTotals), kept with each new fill: the position of a bot
+-- that has run for months is read in one query, not re-added from every fill.
+CREATE TABLE IF NOT EXISTS fill_totals (
+    venue TEXT NOT NULL,
+    name TEXT NOT NULL,           -- buy_amount | buy_quote | sell_amount | sell_quote | fee:COIN
+    value TEXT NOT NULL,
+    PRIMARY KEY (venue, name)
 );
 CREATE TABLE IF NOT EXISTS pairs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -102,6 +113,7 @@ class BotState:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")  # an intent must survive a crash
             self.db.executescript(_SCHEMA)
+            self._backfill_totals()
         except sqlite3.Error as error:
             raise ClientError(f"cannot open the bot state {self.path}: {error}") from None
 
@@ -217,7 +229,63 @@ class BotState:
                 str(fill.amount), str(fill.fee), fill.fee_coin, fill.ts_ms,
             ),
         )
-        return cur.rowcount == 1
+        if cur.rowcount != 1:
+            return False
+        self._add_totals(venue, FillTotals.of([fill]))
+        return True
+
+    def client_oid_for(self, order_id: str, venue: str = "") -> str | None:
+        """Which of our orders has the exchange's ``order_id`` (None: not ours)."""
+        row = self.db.execute(
+            "SELECT client_oid FROM orders WHERE venue = ? AND order_id = ?", (venue, order_id)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def totals(self, venue: str | None = None) -> FillTotals:
+        """Sums over every fill recorded (on one venue, or on all)."""
+        query, args = "SELECT name, value FROM fill_totals", []
+        if venue is not None:
+            query, args = query + " WHERE venue = ?", [venue]
+        totals = FillTotals()
+        for name, value in self.db.execute(query, args).fetchall():
+            amount = Decimal(value)
+            if name.startswith("fee:"):
+                coin = name[4:]
+                totals.fees[coin] = totals.fees.get(coin, Decimal(0)) + amount
+            else:
+                setattr(totals, name, getattr(totals, name) + amount)
+        return totals
+
+    def _add_totals(self, venue: str, delta: FillTotals) -> None:
+        items = [
+            ("buy_amount", delta.buy_amount),
+            ("buy_quote", delta.buy_quote),
+            ("sell_amount", delta.sell_amount),
+            ("sell_quote", delta.sell_quote),
+            *((f"fee:{coin}", fee) for coin, fee in delta.fees.items()),
+        ]
+        for name, amount in items:
+            if not amount:
+                continue
+            row = self.db.execute(
+                "SELECT value FROM fill_totals WHERE venue = ? AND name = ?", (venue, name)
+            ).fetchone()
+            total = amount + (Decimal(row[0]) if row is not None else Decimal(0))
+            self.db.execute(
+                "INSERT OR REPLACE INTO fill_totals (venue, name, value) VALUES (?, ?, ?)",
+                (venue, name, str(total)),
+            )
+
+    def _backfill_totals(self) -> None:
+        """A state file written before the running sums existed gets them from its fills."""
+        if self.db.execute("SELECT 1 FROM fill_totals LIMIT 1").fetchone() is not None:
+            return
+        venues = [r[0] for r in self.db.execute("SELECT DISTINCT venue FROM fills").fetchall()]
+        if not venues:
+            return
+        with self.transaction():
+            for venue in venues:
+                self._add_totals(venue, FillTotals.of(self.fills(venue=venue)))
 
     def fills(self, client_oid: str | None = None, venue: str | None = None) -> list[Fill]:
         query = (
@@ -256,8 +324,16 @@ class BotState:
         ).fetchall()
         return [Pair(int(r[0]), r[1], r[2], Decimal(r[3])) for r in rows]
 
+    def pair_count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM pairs").fetchone()[0])
+
+    def fill_count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM fills").fetchone()[0])
+
     def realised(self) -> Decimal:
-        return sum((p.profit for p in self.pairs()), Decimal(0))
+        # Decimal, not SQL SUM: SQLite would add the TEXT amounts as floats.
+        rows = self.db.execute("SELECT profit FROM pairs").fetchall()
+        return sum((Decimal(r[0]) for r in rows), Decimal(0))
 
 
 _ORDER_COLS = (
