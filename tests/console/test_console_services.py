@@ -4,6 +4,8 @@ the console's in-memory session store and sign-in throttle."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from fixtures.services import audit_entries, audit_seq, hmac_spec, make_user
@@ -179,3 +181,31 @@ def test_throttle_counts_per_name_and_per_ip_in_a_window() -> None:
     for _ in range(2):
         throttle.failed("dana", "192.0.2.3")
     assert throttle.retry_after_s("dana", "192.0.2.4") == 0  # success cleared the name
+
+
+def test_sign_ups_are_limited_per_address_even_when_they_succeed(tmp_path: Path) -> None:
+    """Through the real server over HTTP: the 11th account from one address within the
+    hour is refused with 429 and not created; another address could still sign up."""
+    import re
+
+    import httpx
+
+    from fixtures.server import running_server
+    from sealbook.console.throttle import SIGNUPS_PER_IP
+
+    with running_server(tmp_path / "home", {}) as server:
+        for i in range(SIGNUPS_PER_IP + 1):
+            with httpx.Client(base_url=server.base_url + "/console") as web:
+                page = web.get("/signup")
+                token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+                assert token is not None
+                form = {"csrf": token.group(1), "name": f"spray{i}",
+                        "password": "long enough pw", "password2": "long enough pw"}
+                reply = web.post("/signup", data=form)
+            if i < SIGNUPS_PER_IP:
+                assert reply.status_code == 303, reply.text[:200]
+            else:
+                assert reply.status_code == 429
+                assert "Too many attempts" in reply.text
+        assert server.accounts.authenticate(f"spray{SIGNUPS_PER_IP}", "long enough pw") is None
+        assert server.accounts.authenticate("spray0", "long enough pw") is not None

@@ -15,11 +15,15 @@ from collections import deque
 
 from sealbook.clock import Clock
 
-__all__ = ["SigninThrottle"]
+__all__ = ["SIGNUPS_PER_IP", "SIGNUP_WINDOW_S", "SigninThrottle"]
 
 NAME_LIMIT = 5
 IP_LIMIT = 20
 WINDOW_S = 900.0
+# New accounts one address may open (successful sign-ups count): each is an Argon2 hash
+# and a row, and a flood of throwaway accounts is how key-spraying starts.
+SIGNUPS_PER_IP = 10
+SIGNUP_WINDOW_S = 3600.0
 # Bounds memory under a flood of distinct names or addresses.
 MAX_SUBJECTS = 50_000
 
@@ -53,12 +57,15 @@ class SigninThrottle:
         return math.ceil(wait) if wait > 0 else 0
 
     def failed(self, name: str | None, ip: str) -> None:
+        """Count one attempt against ``ip`` (and ``name`` when given)."""
         now = self._clock.monotonic()
         with self._lock:
             if len(self._failures) >= MAX_SUBJECTS:
                 self._prune(now)
             for subject in _subjects(name, ip):
                 self._failures.setdefault(subject, deque()).append(now)
+
+    counted = failed  # for a throttle of every attempt, not only failures (sign-ups)
 
     def succeeded(self, name: str) -> None:
         """A correct password clears the name's count (not the address's)."""

@@ -87,8 +87,9 @@ async def signup(request: Request) -> Response:
     except SealbookError as exc:
         return render(request, "signup.html", status_code=400, name=name, error=error_text(exc))
     ip = client_ip(request)
-    # Sign-ups share the sign-in throttle per address: each costs an Argon2 hash too.
-    if console.throttle.retry_after_s(None, ip):
+    # Failed sign-ups share the sign-in throttle per address (each costs an Argon2 hash
+    # too); successful ones are limited per address on their own.
+    if console.throttle.retry_after_s(None, ip) or console.signups.retry_after_s(None, ip):
         error = "Too many attempts from your address. Try again later."
         return render(request, "signup.html", status_code=429, name=name, error=error)
     if password != repeat:
@@ -99,6 +100,7 @@ async def signup(request: Request) -> Response:
     except SealbookError as exc:
         console.throttle.failed(None, ip)
         return render(request, "signup.html", status_code=400, name=name, error=error_text(exc))
+    console.signups.counted(None, ip)
     return _start_session(request, user_id, name, "/security")
 
 

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from sealbook.console.sessions import Session, SessionStore, same_token
-from sealbook.console.throttle import SigninThrottle
+from sealbook.console.throttle import SIGNUP_WINDOW_S, SIGNUPS_PER_IP, SigninThrottle
 from sealbook.errors import ParamInvalid, SealbookError, SecondFactorRequired, StepUpError
 from sealbook.exchange.addresses import AddressService
 from sealbook.keys.allowlist import ProxyPolicy
@@ -100,6 +100,7 @@ class Console:
     demo: bool
     sessions: SessionStore
     throttle: SigninThrottle
+    signups: SigninThrottle  # accounts opened per address, successful ones included
     proxies: ProxyPolicy
     addresses: AddressService
     templates: jinja2.Environment = field(default_factory=_environment)
@@ -116,6 +117,9 @@ class Console:
                 max_s=settings.console_session_max_s,
             ),
             throttle=SigninThrottle(runtime.ctx.clock),
+            signups=SigninThrottle(
+                runtime.ctx.clock, ip_limit=SIGNUPS_PER_IP, window_s=SIGNUP_WINDOW_S
+            ),
             proxies=ProxyPolicy(settings.trusted_proxies),
             addresses=AddressService(runtime.ctx, runtime.accounts, runtime.catalog),
         )
