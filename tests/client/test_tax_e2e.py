@@ -262,3 +262,30 @@ def test_tax_library_sync_walks_windows_and_pages(world: World, tmp_path: Path) 
         # HIFO sells from L2 (105000) first: 0.0333 of 0.0999 -> a third of 10500.
         [btc] = [d for d in r.disposals if d.asset == "BTC"]
         assert (from_atoms(btc.basis), btc.pieces[0].lot) == (D(3500), 2)
+
+
+def test_two_credentials_for_one_account_are_imported_once(
+    world: World, tmp_path: Path
+) -> None:
+    """A second key for alice's account on X (a rotation stored under a new name, say)
+    is recognised by the user id the exchange reports and skipped, not imported twice."""
+    env = _env(world, tmp_path)
+    second = world.x.issue_key(world.alice_x.person)
+    assert second.secret is not None
+    env["SEALBOOK_CREDS_X2_KEY"] = second.api_key
+    env["SEALBOOK_CREDS_X2_SECRET"] = second.secret
+    env["SEALBOOK_CREDS_X2_PASSPHRASE"] = second.passphrase
+    env["SEALBOOK_CREDS_X2_URL"] = world.x.base_url
+    since = _day(world.start_ms - 86_400_000)
+    done = _tax(env, "sync", "--creds", "x", "--creds", "x2", "--creds", "y", "--since", since,
+                "--json")
+    assert done.returncode == 0, done.stderr
+    got = {a["account"]: a for a in json.loads(done.stdout)["accounts"]}
+    assert got["x"]["new_trades"] == 4 and got["y"]["new_trades"] == 1
+    assert "the same exchange account as 'x'" in got["x2"]["skipped"]
+    assert json.loads(done.stdout)["stored"]["trades"] == 5  # not 9
+
+    # Asked alone later, it is still recognised; the readable output says so.
+    alone = _tax(env, "sync", "--creds", "x2", "--since", since)
+    assert alone.returncode == 0, alone.stderr
+    assert "x2: skipped: the same exchange account as 'x'" in alone.stdout

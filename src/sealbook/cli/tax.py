@@ -10,12 +10,16 @@ import time
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from sealbook.cli.common import JsonOpt, emit, fail, parse_duration_ms
 from sealbook.client.errors import ClientError
+
+if TYPE_CHECKING:
+    from sealbook.client.credentials import Credential
+    from sealbook.client.tax import TaxStore
 
 app = typer.Typer(help="Tax: import trades and transfers, report disposals (FIFO/LIFO/HIFO/ACB).",
                   no_args_is_help=True)
@@ -80,6 +84,12 @@ def sync(
         for cred in credentials:
             try:
                 exchange = connect(cred)
+                owner = _same_account_as(exchange, cred, store)
+                if owner != cred.name:
+                    results.append({"account": cred.name, "ok": True, "skipped": (
+                        f"the same exchange account as {owner!r}, whose records are "
+                        "imported already; remove one of the two credentials")})
+                    continue
                 now_ms = int(time.time() * 1000)
                 stats = sync_account(
                     exchange, cred.name, store, now_ms=now_ms, since_ms=start,
@@ -95,11 +105,36 @@ def sync(
         raise typer.Exit(1 if failed == len(credentials) else 3)
 
 
+def _same_account_as(exchange: Any, cred: Credential, store: TaxStore) -> str:
+    """The credential name this exchange account is imported under (``cred.name`` unless
+    another stored credential reaches the same account: a rotated key added under a new
+    name, say). Exchanges that do not say who the key belongs to are taken at their word."""
+    from sealbook.client.keyinfo import fetch_rights
+
+    if not hasattr(exchange, "privateSpotGetV2SpotAccountInfo"):
+        return cred.name  # not a Bitget-style exchange: nothing to ask
+    for attempt in range(3):
+        try:
+            user_id = fetch_rights(exchange).user_id
+            break
+        except ClientError:
+            if attempt == 2:
+                raise  # rather fail this account than risk importing it twice
+            time.sleep(1.1)  # account/info allows one call a second per user
+    if not user_id:
+        return cred.name
+    identity = f"{cred.exchange}|{(cred.url or '').rstrip('/')}|{user_id}"
+    return store.claim_identity(cred.name, identity)
+
+
 def _render_sync(data: dict[str, Any]) -> str:
     lines = []
     for r in data["accounts"]:
         if not r["ok"]:
             lines.append(f"{r['account']}: FAILED: {r['error']}")
+            continue
+        if r.get("skipped"):
+            lines.append(f"{r['account']}: skipped: {r['skipped']}")
             continue
         lines.append(
             f"{r['account']}: +{r['new_trades']} trades, +{r['new_deposits']} deposits, "

@@ -24,6 +24,7 @@ _READABLE = {
 class KeyRights:
     authorities: tuple[str, ...]
     ips: tuple[str, ...]
+    user_id: str = ""  # the account the key belongs to, as the exchange names it
 
     @property
     def can_withdraw(self) -> bool:
@@ -50,7 +51,7 @@ def fetch_rights(exchange: Any) -> KeyRights:
         raise ClientError("the exchange's account/info reply has no data")
     authorities = tuple(str(a) for a in data.get("authorities") or ())
     ips = tuple(ip for ip in str(data.get("ips") or "").split(",") if ip)
-    return KeyRights(authorities, ips)
+    return KeyRights(authorities, ips, str(data.get("userId") or ""))
 
 
 def refuse_withdraw(rights: KeyRights, *, allow: bool, tool: str) -> None:

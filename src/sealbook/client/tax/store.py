@@ -44,6 +44,11 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     account TEXT NOT NULL, stream TEXT NOT NULL, next_ms INTEGER NOT NULL,
     PRIMARY KEY (account, stream)
 );
+-- Which exchange account a credential name stands for (exchange, URL and the user id
+-- the exchange reports), so two credentials for one account do not import it twice.
+CREATE TABLE IF NOT EXISTS identities (
+    account TEXT PRIMARY KEY, identity TEXT NOT NULL
+);
 """
 
 
@@ -171,6 +176,24 @@ class TaxStore:
                 "DO UPDATE SET next_ms = excluded.next_ms",
                 (account, stream, next_ms),
             )
+
+    def claim_identity(self, account: str, identity: str) -> str:
+        """Record that ``account`` is the exchange account ``identity``; returns the name
+        it is already imported under (``account`` itself unless another name has it)."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT account FROM identities WHERE identity = ? AND account != ? "
+                "ORDER BY account LIMIT 1",
+                (identity, account),
+            ).fetchone()
+            if row is not None:
+                return str(row[0])
+            db.execute(
+                "INSERT INTO identities VALUES (?,?) ON CONFLICT (account) "
+                "DO UPDATE SET identity = excluded.identity",
+                (account, identity),
+            )
+        return account
 
     # --- reading ---------------------------------------------------------------------
 
