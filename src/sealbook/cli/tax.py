@@ -117,9 +117,12 @@ def _same_account_as(exchange: Any, cred: Credential, store: TaxStore) -> str:
         try:
             user_id = fetch_rights(exchange).user_id
             break
-        except ClientError:
-            if attempt == 2:
-                raise  # rather fail this account than risk importing it twice
+        except ClientError as error:
+            if attempt == 2:  # rather fail this account than risk importing it twice
+                raise ClientError(
+                    f"{cred.name}: sync stopped before reading anything ({error}); run it "
+                    "again to resume"
+                ) from None
             time.sleep(1.1)  # account/info allows one call a second per user
     if not user_id:
         return cred.name
