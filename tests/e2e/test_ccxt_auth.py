@@ -131,7 +131,11 @@ def test_signed_fetch_balance_passes(sealbook_server: SealbookServer) -> None:
     ("tamper", "code"),
     [
         pytest.param(lambda k: {"secret": "f" * 64}, "40009", id="wrong-secret"),
-        pytest.param(lambda k: {"password": "Wrong1234pass"}, "40012", id="wrong-passphrase"),
+        pytest.param(
+            lambda k: {"password": "Wrong1234pass"},  # sealbook-scan: ignore
+            "40012",
+            id="wrong-passphrase",
+        ),
         pytest.param(lambda k: {"apiKey": new_api_key()}, "40037", id="unknown-key"),
         pytest.param(lambda k: {"apiKey": "bg_" + k.api_key[4:]}, "40006", id="malformed-key"),
     ],
