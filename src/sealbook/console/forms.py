@@ -5,12 +5,12 @@ are the services' and are not repeated."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from starlette.datastructures import FormData
 
 from sealbook.console.web import field_text
 from sealbook.errors import ParamInvalid
+from sealbook.exchange.apikeys import KeySpec
 from sealbook.keys.permissions import RISK, Permission, parse_permissions
 from sealbook.keys.schemes import KeyType
 
@@ -18,7 +18,6 @@ __all__ = [
     "EXPIRY_CHOICES",
     "PERMISSION_CHOICES",
     "TYPE_CHOICES",
-    "KeyForm",
     "read_ips",
     "read_key_form",
     "read_permissions",
@@ -50,16 +49,6 @@ _IP_SPLIT = re.compile(r"[\s,]+")
 MAX_PUBLIC_KEY = 16_384
 
 
-@dataclass(frozen=True, slots=True)
-class KeyForm:
-    label: str
-    key_type: KeyType
-    permissions: frozenset[Permission]
-    ips: tuple[str, ...]
-    public_key: str | None
-    expires_in_ms: int | None
-
-
 def read_permissions(form: FormData) -> frozenset[Permission]:
     chosen = [v for v in form.getlist("perm") if isinstance(v, str)]
     return parse_permissions(chosen)
@@ -70,7 +59,8 @@ def read_ips(form: FormData) -> tuple[str, ...]:
     return tuple(part for part in _IP_SPLIT.split(text) if part)
 
 
-def read_key_form(form: FormData) -> KeyForm:
+def read_key_form(form: FormData) -> KeySpec:
+    """The create-key form as the service's :class:`KeySpec` (the service checks it)."""
     type_text = field_text(form, "type", limit=16) or KeyType.HMAC.value
     try:
         key_type = KeyType(type_text)
@@ -80,7 +70,7 @@ def read_key_form(form: FormData) -> KeyForm:
     if expiry not in {value for value, _ in EXPIRY_CHOICES}:
         raise ParamInvalid("expires", "choose one of the listed periods")
     public_key = field_text(form, "public_key", limit=MAX_PUBLIC_KEY).strip() or None
-    return KeyForm(
+    return KeySpec(
         label=field_text(form, "label", limit=256),
         key_type=key_type,
         permissions=read_permissions(form),

@@ -39,7 +39,7 @@ from sealbook.console.web import (
     require_session,
 )
 from sealbook.errors import SealbookError
-from sealbook.exchange.apikeys import CreatedKey, KeySpec
+from sealbook.exchange.apikeys import CreatedKey
 from sealbook.keys.format import elide
 from sealbook.keys.model import ApiKeyRecord
 from sealbook.keys.permissions import describe
@@ -140,19 +140,10 @@ async def create(request: Request) -> Response:
     form = await read_form(request, session)
     runtime = console_of(request).runtime
     try:
-        parsed = read_key_form(form)
-        spec = KeySpec(
-            label=parsed.label,
-            key_type=parsed.key_type,
-            permissions=parsed.permissions,
-            ips=parsed.ips,
-            public_key=parsed.public_key,
-            expires_in_ms=parsed.expires_in_ms,
-        )
         created = await blocking(
             runtime.keys.create,
             session.user_name,
-            spec,
+            read_key_form(form),
             field_text(form, "passphrase", limit=64),
             field_text(form, "code", limit=16).strip(),
             ip=client_ip(request),
