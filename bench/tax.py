@@ -25,9 +25,9 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
+from engine_bare import _cpu
 from sealbook.client.tax.lots import ACQUIRE, DISPOSE, Event, run
 
 ASSETS = 20
@@ -120,16 +120,6 @@ def worker(method: str, n: int, seed: int) -> dict[str, Any]:
         "basis_digest": _digest(bases),
         "basis_total": str(sum(bases)),
     }
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:

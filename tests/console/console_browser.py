@@ -28,7 +28,8 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from fixtures.server import SealbookServer
+from fixtures.server import Person, SealbookServer
+from sealbook.keys.model import KeyStatus
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts" / "console"
 STEP_S = 30
@@ -195,3 +196,20 @@ def open_visitor(
     yield make
     for context in contexts:
         context.close()
+
+
+def signed_in(
+    server: SealbookServer, open_visitor: VisitorFactory, *, javascript: bool = False
+) -> tuple[Person, Visitor]:
+    """A person made through the services (2FA on), signed in through the browser."""
+    person = server.person()
+    visitor = open_visitor(person.name, javascript=javascript)
+    visitor.sign_in(person.name, person.password)
+    assert visitor.page.url.endswith("/console/")
+    return person, visitor
+
+
+def key_status(server: SealbookServer, api_key: str) -> KeyStatus:
+    """What the key service says of ``api_key`` now."""
+    record = server.keys.show(api_key)
+    return record.status(server.ctx.clock.now_ms(), server.ctx.settings.unbound_key_lapse_days)

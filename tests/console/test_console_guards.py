@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+from console_browser import key_status, signed_in
 
 from fixtures.server import Person, SealbookServer, running_server
 from sealbook.console.security import CSP
@@ -25,27 +26,11 @@ pytestmark = pytest.mark.e2e
 pytest_plugins = ["console_browser"]
 
 
-def _signed_in(
-    server: SealbookServer, open_visitor: VisitorFactory, *, javascript: bool = False
-) -> tuple[Person, Visitor]:
-    """A person made through the services (2FA on), signed in through the browser."""
-    person = server.person()
-    visitor = open_visitor(person.name, javascript=javascript)
-    visitor.sign_in(person.name, person.password)
-    assert visitor.page.url.endswith("/console/")
-    return person, visitor
-
-
-def _status(server: SealbookServer, api_key: str) -> KeyStatus:
-    record = server.keys.show(api_key)
-    return record.status(server.ctx.clock.now_ms(), server.ctx.settings.unbound_key_lapse_days)
-
-
 def test_wrong_code_is_refused_and_nothing_changes(
     sealbook_server: SealbookServer, open_visitor: VisitorFactory
 ) -> None:
     server = sealbook_server
-    person, visitor = _signed_in(server, open_visitor)
+    person, visitor = signed_in(server, open_visitor)
     page = visitor.page
     before = len(server.audit_rows("key.created"))
 
@@ -85,7 +70,7 @@ def test_forms_without_their_csrf_token_are_refused(
     sealbook_server: SealbookServer, open_visitor: VisitorFactory
 ) -> None:
     server = sealbook_server
-    person, visitor = _signed_in(server, open_visitor)
+    person, visitor = signed_in(server, open_visitor)
     key = server.issue_key(person, perms=["spot_trade"], ips=["127.0.0.1"])
     record = server.keys.show(key.api_key)
     http = visitor.context.request  # shares the browser's cookies
@@ -109,7 +94,7 @@ def test_forms_without_their_csrf_token_are_refused(
     assert reply.status == 403
 
     assert [k.label for k in server.keys.list(person.name)] == ["e2e"]
-    assert _status(server, key.api_key) is KeyStatus.ACTIVE
+    assert key_status(server, key.api_key) is KeyStatus.ACTIVE
     visitor.goto("/keys", "still signed in")
     assert page_has_key(visitor, record.id)
 
@@ -134,7 +119,7 @@ def test_another_user_cannot_see_or_touch_keys_or_addresses(
     record = server.keys.show(key.api_key)
     booked = server.book_address(owner, "USDT", "TRC20", "TOwnersAddress111111111111111111")
 
-    mallory, visitor = _signed_in(server, open_visitor)
+    mallory, visitor = signed_in(server, open_visitor)
     page = visitor.page
     visitor.goto("/keys", "mallory's keys")
     assert not page_has_key(visitor, record.id)
@@ -165,7 +150,7 @@ def test_another_user_cannot_see_or_touch_keys_or_addresses(
     assert after.label == "owners key"
     assert after.ips == ("127.0.0.1",)
     assert after.rotated_to is None
-    assert _status(server, key.api_key) is KeyStatus.ACTIVE
+    assert key_status(server, key.api_key) is KeyStatus.ACTIVE
     assert [a.id for a in server_addresses(server, owner)] == [booked.id]
     assert len(server.keys.list(owner.name)) == 1
 
@@ -181,7 +166,7 @@ def test_headers_cookies_and_sign_out(
     sealbook_server: SealbookServer, open_visitor: VisitorFactory
 ) -> None:
     server = sealbook_server
-    _, visitor = _signed_in(server, open_visitor, javascript=True)
+    _, visitor = signed_in(server, open_visitor, javascript=True)
     http = visitor.context.request
     for path in (
         "/",

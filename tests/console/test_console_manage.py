@@ -9,17 +9,18 @@ from typing import TYPE_CHECKING
 
 import ccxt
 import pytest
+from console_browser import key_status, signed_in
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from fixtures.server import Person, SealbookServer, ccxt_client
+from fixtures.server import SealbookServer, ccxt_client
 from sealbook.exchange.addresses import AddressService
 from sealbook.keys.model import KeyStatus
 from sealbook.keys.permissions import Permission
 from sealbook.markets import default_catalog
 
 if TYPE_CHECKING:
-    from console_browser import Visitor, VisitorFactory
+    from console_browser import VisitorFactory
 
 pytestmark = pytest.mark.e2e
 # The browser fixtures (browser, open_visitor...); see console_browser.py.
@@ -28,23 +29,11 @@ pytest_plugins = ["console_browser"]
 PASSPHRASE = "RotatedPass2024"
 
 
-def _signed_in(server: SealbookServer, open_visitor: VisitorFactory) -> tuple[Person, Visitor]:
-    person = server.person()
-    visitor = open_visitor(person.name, javascript=False)
-    visitor.sign_in(person.name, person.password)
-    return person, visitor
-
-
-def _status(server: SealbookServer, api_key: str) -> KeyStatus:
-    record = server.keys.show(api_key)
-    return record.status(server.ctx.clock.now_ms(), server.ctx.settings.unbound_key_lapse_days)
-
-
 def test_edit_a_key_and_the_withdraw_rule(
     sealbook_server: SealbookServer, open_visitor: VisitorFactory
 ) -> None:
     server = sealbook_server
-    person, visitor = _signed_in(server, open_visitor)
+    person, visitor = signed_in(server, open_visitor)
     page = visitor.page
     old = server.issue_key(person, perms=["spot_trade"], label="bot")
     record = server.keys.show(old.api_key)
@@ -76,7 +65,7 @@ def test_rotate_shows_the_new_secret_once(
     sealbook_server: SealbookServer, open_visitor: VisitorFactory
 ) -> None:
     server = sealbook_server
-    person, visitor = _signed_in(server, open_visitor)
+    person, visitor = signed_in(server, open_visitor)
     page = visitor.page
     old = server.issue_key(person, perms=["spot_trade"], ips=["127.0.0.1"], label="bot")
     record = server.keys.show(old.api_key)
@@ -96,7 +85,7 @@ def test_rotate_shows_the_new_secret_once(
 
     fresh = ccxt_client(server.base_url, new_key, new_secret, PASSPHRASE)
     assert fresh.fetch_balance()["info"] == []
-    assert _status(server, old.api_key) is KeyStatus.ROTATING
+    assert key_status(server, old.api_key) is KeyStatus.ROTATING
     assert server.client(old).fetch_balance()["info"] == []
 
 
@@ -104,7 +93,7 @@ def test_ed25519_key_has_no_secret_to_show(
     sealbook_server: SealbookServer, open_visitor: VisitorFactory
 ) -> None:
     server = sealbook_server
-    person, visitor = _signed_in(server, open_visitor)
+    person, visitor = signed_in(server, open_visitor)
     page = visitor.page
     public_pem = (
         ed25519.Ed25519PrivateKey.generate()
@@ -132,7 +121,7 @@ def test_ed25519_key_has_no_secret_to_show(
 
 def test_address_book(sealbook_server: SealbookServer, open_visitor: VisitorFactory) -> None:
     server = sealbook_server
-    person, visitor = _signed_in(server, open_visitor)
+    person, visitor = signed_in(server, open_visitor)
     page = visitor.page
     book = AddressService(server.ctx, server.accounts, default_catalog())
     address = "TConsoleAddress1111111111111111111"
@@ -161,7 +150,7 @@ def test_turning_2fa_off_revokes_keys_that_move_money(
     sealbook_server: SealbookServer, open_visitor: VisitorFactory
 ) -> None:
     server = sealbook_server
-    person, visitor = _signed_in(server, open_visitor)
+    person, visitor = signed_in(server, open_visitor)
     page = visitor.page
     # (Read-only keys surviving is checked at the service, where codes cost no waiting.)
     trader = server.issue_key(person, perms=["spot_trade"], ips=["127.0.0.1"], label="trader")
@@ -174,7 +163,7 @@ def test_turning_2fa_off_revokes_keys_that_move_money(
     assert "1 key(s)" in page.locator(".notice").inner_text()
     assert page.locator("#totp-status").inner_text().startswith("Off.")
 
-    assert _status(server, trader.api_key) is KeyStatus.REVOKED
+    assert key_status(server, trader.api_key) is KeyStatus.REVOKED
     assert not server.accounts.get(person.name).totp_confirmed
     with pytest.raises(ccxt.AuthenticationError):
         server.client(trader).fetch_balance()
