@@ -426,3 +426,32 @@ def test_system_owner_and_bucket_constants() -> None:
     assert (WORLD, FEES, AVAILABLE, FROZEN) == ("WORLD", "FEES", "available", "frozen")
     assert Account(ALICE, USDT) == Account.available(ALICE, USDT)
     assert Account.fees(BTC) == Account(FEES, BTC, AVAILABLE)
+
+
+def test_the_quick_hold_and_release_post_exactly_what_apply_would() -> None:
+    """hold() and release() of the remainder skip apply()'s general checks for speed;
+    the postings, balances and holds must be the very ones apply() would have made."""
+    quick, general = Ledger(), Ledger()
+    for ledger in (quick, general):
+        ledger.deposit("d1", 7, "USDT", 1_000)
+    quick.hold("o1", 7, "USDT", 300)
+    general.apply([Transfer.hold("o1", 7, "USDT", 300)])
+    quick.hold("w1", 7, "USDT", 200, kind=Kind.WITHDRAW_HOLD, ref="w1")
+    general.apply([Transfer.hold("w1", 7, "USDT", 200, kind=Kind.WITHDRAW_HOLD, ref="w1")])
+    for ledger in (quick, general):
+        ledger.settle_from_hold("o1", Account.available(8, "USDT"), 100, Kind.TRADE, "t1")
+    quick.release("o1")
+    general.apply([Transfer.release(general.get_hold("o1"), 200)])
+    quick.release("w1")
+    general.apply([Transfer.release(general.get_hold("w1"), 200)])
+    assert quick.postings() == general.postings()
+    assert quick.all_accounts() == general.all_accounts()
+    assert quick.holds() == general.holds() and quick.open_holds() == general.open_holds() == {}
+    assert quick.balances(7) == general.balances(7) == {"USDT": (900, 0)}
+    assert quick.check_invariants() == []
+    # Replays and refusals still go the general way: same answers as before.
+    assert quick.hold("o1", 7, "USDT", 300) == quick.postings()[1]
+    assert quick.release("o1") == quick.postings()[4]
+    with pytest.raises(InsufficientBalance):
+        quick.hold("o2", 7, "USDT", 901)
+    assert quick.postings() == general.postings()

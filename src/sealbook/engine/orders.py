@@ -38,6 +38,9 @@ _E = TypeVar("_E", bound=StrEnum)
 def _parse(enum: type[_E], text: str, name: str) -> _E:
     """``"GTC"``, ``"Gtc"`` and ``" gtc "`` are all :attr:`Force.GTC`; anything else is 40808."""
     if isinstance(text, str):
+        exact = enum._value2member_map_.get(text)  # the usual spelling: no strip or lower
+        if exact is not None:
+            return exact  # type: ignore[return-value]
         try:
             return enum(text.strip().lower())
         except ValueError:

@@ -144,6 +144,7 @@ class ExchangeCore:
         self._next_withdrawal_id = next_withdrawal_id
         self._posted = self.ledger.last_seq
         self._changes = Changes()
+        self._min_value: dict[str, int] = {}  # symbol → minTradeUSDT in atoms, parsed once
 
     # --- orders ------------------------------------------------------------------------
 
@@ -458,10 +459,11 @@ class ExchangeCore:
         if not req.size:
             raise ParamEmpty("size")
         client_oid = req.client_oid or f"{ORDER_OID_PREFIX}{self._next_order_id}"
-        if not is_valid_client_oid(client_oid):
-            raise OrderParamInvalid("clientOid must be under 50 of 0-9 a-z A-Z - + _ #")
-        if req.client_oid and is_generated_oid(client_oid, ORDER_OID_PREFIX):
-            raise OrderParamInvalid("clientOid 'sb' + digits is reserved for generated ids")
+        if req.client_oid:  # a generated one is valid by construction
+            if not is_valid_client_oid(client_oid):
+                raise OrderParamInvalid("clientOid must be under 50 of 0-9 a-z A-Z - + _ #")
+            if is_generated_oid(client_oid, ORDER_OID_PREFIX):
+                raise OrderParamInvalid("clientOid 'sb' + digits is reserved for generated ids")
         price = lots = budget = None
         if order_type is OrderType.LIMIT:
             if not req.price:
@@ -514,7 +516,9 @@ class ExchangeCore:
                 order.price_ticks if order.price_ticks is not None else self.price_of(sym.symbol)
             )
             quote_atoms = sym.quote_atoms(price, order.size_lots)
-        minimum = parse_atoms(sym.min_trade_usdt)
+        minimum = self._min_value.get(sym.symbol)
+        if minimum is None:
+            minimum = self._min_value[sym.symbol] = parse_atoms(sym.min_trade_usdt)
         if self.usdt_value(sym.quote, quote_atoms) < minimum:
             raise AmountTooSmall(sym.min_trade_usdt)
 
@@ -664,8 +668,8 @@ class ExchangeCore:
                     self.retired_order_oids.add(key)
 
     def _touch(self, order: Order) -> None:
+        # Its postings are gathered once, by drain(): per order it would scan the log.
         self._changes.orders[order.order_id] = order
-        self._collect()
 
     def _collect(self) -> None:
         if self.ledger.last_seq > self._posted:

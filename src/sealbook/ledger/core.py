@@ -17,7 +17,7 @@ from sealbook.ledger.accounts import (
     is_user,
 )
 from sealbook.ledger.invariants import audit, compare_open_holds
-from sealbook.ledger.records import Checkpoint, Hold, Posting, Transfer
+from sealbook.ledger.records import RELEASE_KIND, Checkpoint, Hold, Posting, Transfer
 
 __all__ = ["Ledger"]
 
@@ -181,8 +181,45 @@ class Ledger:
         kind: str = Kind.ORDER_HOLD,
         ref: str | None = None,
     ) -> Posting:
-        """Freeze ``amount`` of ``user``'s available ``asset`` under ``hold_id``."""
-        return self.apply([Transfer.hold(hold_id, user, asset, amount, kind=kind, ref=ref)])[0]
+        """Freeze ``amount`` of ``user``'s available ``asset`` under ``hold_id``.
+
+        Every order opens one, so the plain case skips :meth:`apply`'s general checks
+        (it builds a posting that cannot be malformed); anything unusual, a replayed id
+        included, goes through :meth:`apply`.
+        """
+        ref = hold_id if ref is None else ref
+        transfer_id = f"{kind}@{hold_id}"
+        if (
+            type(amount) is not int
+            or amount <= 0
+            or not is_user(user)
+            or not (type(asset) is str and asset)
+            or not (type(hold_id) is str and hold_id)
+            or not isinstance(kind, str)
+            or not isinstance(ref, str)
+            or hold_id in self._holds
+            or transfer_id in self._by_id
+        ):
+            return self.apply([Transfer.hold(hold_id, user, asset, amount, kind=kind, ref=ref)])[0]
+        balances = self._balances
+        available = Account(user, asset, AVAILABLE)
+        frozen = Account(user, asset, FROZEN)
+        left = balances.get(available, 0) - amount
+        if left < 0:
+            raise InsufficientBalance()
+        posting = Posting(
+            self._base.seq + len(self._postings) + 1, transfer_id, available, frozen, asset,
+            amount, kind, ref, hold_id,
+        )  # fmt: skip
+        self._postings.append(posting)
+        self._by_id[transfer_id] = posting
+        if available not in balances or frozen not in balances:
+            self._assets.setdefault(user, set()).add(asset)
+        balances[available] = left
+        balances[frozen] = balances.get(frozen, 0) + amount
+        self._holds[hold_id] = Hold(hold_id, user, asset, amount, kind, ref)
+        self._remaining[hold_id] = amount
+        return posting
 
     def release(
         self,
@@ -200,6 +237,10 @@ class Ledger:
         A partial release needs a ``ref`` (the fill, say) or ``transfer_id`` of its own,
         or it would share its id with the release of the remainder.
         """
+        if amount is None and kind is None and ref is None and transfer_id is None:
+            posted = self._release_rest(hold_id)
+            if posted is not None:
+                return posted
         hold = self.get_hold(hold_id)
         if amount is not None and ref is None and transfer_id is None:
             raise ParamInvalid("ref", "a partial release needs its own ref or transfer_id")
@@ -211,6 +252,33 @@ class Ledger:
             amount = left
         transfer = Transfer.release(hold, amount, kind=kind, ref=ref, transfer_id=transfer_id)
         return self.apply([transfer])[0]
+
+    def _release_rest(self, hold_id: str) -> Posting | None:
+        """The common release (all that is left, default kind and ref) without
+        :meth:`apply`'s general checks; ``None`` leaves the case to the general path."""
+        hold = self._holds.get(hold_id)
+        left = self._remaining.get(hold_id, 0)
+        if hold is None or left <= 0:
+            return None
+        release_kind = RELEASE_KIND.get(hold.kind)
+        if release_kind is None:
+            return None
+        transfer_id = f"{release_kind}:{hold.ref}@{hold.id}"
+        balances = self._balances
+        frozen = Account(hold.user, hold.asset, FROZEN)
+        if transfer_id in self._by_id or balances.get(frozen, 0) < left:
+            return None
+        available = Account(hold.user, hold.asset, AVAILABLE)
+        posting = Posting(
+            self._base.seq + len(self._postings) + 1, transfer_id, frozen, available,
+            hold.asset, left, release_kind, hold.ref, hold.id,
+        )  # fmt: skip
+        self._postings.append(posting)
+        self._by_id[transfer_id] = posting
+        balances[frozen] -= left
+        balances[available] = balances.get(available, 0) + left
+        del self._remaining[hold_id]
+        return posting
 
     def settle_from_hold(
         self,

@@ -18,9 +18,10 @@ from typing import NamedTuple
 from sealbook.errors import ParamInvalid
 from sealbook.ledger.accounts import AVAILABLE, FROZEN, Account, Kind
 
-__all__ = ["Checkpoint", "Hold", "Posting", "Transfer"]
+__all__ = ["RELEASE_KIND", "Checkpoint", "Hold", "Posting", "Transfer"]
 
-_RELEASE_KIND: dict[str, str] = {
+# The release that matches each kind of hold (``order_hold`` → ``order_release``).
+RELEASE_KIND: dict[str, str] = {
     Kind.ORDER_HOLD: Kind.ORDER_RELEASE,
     Kind.WITHDRAW_HOLD: Kind.WITHDRAW_RELEASE,
 }
@@ -149,7 +150,7 @@ class Transfer(NamedTuple):
         """Give ``amount`` of ``hold`` back to its owner's available funds. ``kind`` defaults
         to the release that matches the hold (``order_hold`` → ``order_release``)."""
         if kind is None:
-            release_kind = _RELEASE_KIND.get(hold.kind)
+            release_kind = RELEASE_KIND.get(hold.kind)
             if release_kind is None:
                 raise ParamInvalid("kind", f"no default release kind for a {hold.kind} hold")
             kind = release_kind
