@@ -10,18 +10,15 @@ import re
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
 from sealbook.client.errors import ClientError
-
-T = TypeVar("T")
 
 app = typer.Typer(help="Grid and arbitrage bots (trade-only keys).", no_args_is_help=True)
 
@@ -77,26 +74,12 @@ def _connect(
     if cred.exchange == "bitget":  # spot only: skip the six futures catalogues
         extra["options"] = {"fetchMarkets": {"types": ["spot"]}}
     exchange = connect(cred, **extra)
-    rights = _with_retries(lambda: fetch_rights(exchange))
+    rights = fetch_rights(exchange, attempts=6)
     typer.echo(f"{name} ({cred.masked_key()}): key permissions: {rights.describe()}", err=True)
     refuse_withdraw(rights, allow=allow_withdraw, tool=tool)
     if not rights.can_trade and not dry_run:
         raise ClientError(f"the key of {name!r} cannot trade; {tool} needs spot trade permission")
     return exchange, rights.describe()
-
-
-def _with_retries(fn: Callable[[], T], attempts: int = 6) -> T:
-    """``fn()``, tried again after a 429 or a network error (the cause of its ClientError)."""
-    from sealbook.client.bots.retry import RETRYABLE
-
-    for attempt in range(attempts):
-        try:
-            return fn()
-        except ClientError as error:
-            if attempt + 1 == attempts or not isinstance(error.__context__, RETRYABLE):
-                raise
-            time.sleep(0.5 * 2**attempt)
-    raise AssertionError("unreachable")
 
 
 def _state_path(given: Path | None, kind: str, names: list[str], symbol: str) -> Path:

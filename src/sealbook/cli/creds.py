@@ -15,7 +15,7 @@ import typer
 from sealbook.cli.common import JsonOpt, emit, fail, fmt_ms, read_secret_line
 from sealbook.client.credentials import Credential
 from sealbook.client.errors import ClientError
-from sealbook.client.keyinfo import KeyRights, fetch_rights, refuse_withdraw
+from sealbook.client.keyinfo import KeyRights, fetch_rights, refuse_withdraw, reports_rights
 from sealbook.client.vault import KEY_MAX_AGE_DAYS, StoredCredential, Vault, validate_name
 
 app = typer.Typer(
@@ -44,7 +44,7 @@ def _check_rights(cred: Credential, allow_withdraw: bool) -> KeyRights | None:
     from sealbook.client.connect import connect  # ccxt takes a second to import: only here
 
     exchange = connect(cred)
-    if not hasattr(exchange, "privateSpotGetV2SpotAccountInfo"):
+    if not reports_rights(exchange):
         typer.echo(
             f"warning: {cred.exchange} cannot report a key's rights; make sure this key "
             "cannot withdraw",

@@ -109,21 +109,17 @@ def _same_account_as(exchange: Any, cred: Credential, store: TaxStore) -> str:
     """The credential name this exchange account is imported under (``cred.name`` unless
     another stored credential reaches the same account: a rotated key added under a new
     name, say). Exchanges that do not say who the key belongs to are taken at their word."""
-    from sealbook.client.keyinfo import fetch_rights
+    from sealbook.client.keyinfo import fetch_rights, reports_rights
 
-    if not hasattr(exchange, "privateSpotGetV2SpotAccountInfo"):
+    if not reports_rights(exchange):
         return cred.name  # not a Bitget-style exchange: nothing to ask
-    for attempt in range(3):
-        try:
-            user_id = fetch_rights(exchange).user_id
-            break
-        except ClientError as error:
-            if attempt == 2:  # rather fail this account than risk importing it twice
-                raise ClientError(
-                    f"{cred.name}: sync stopped before reading anything ({error}); run it "
-                    "again to resume"
-                ) from None
-            time.sleep(1.1)  # account/info allows one call a second per user
+    try:
+        user_id = fetch_rights(exchange).user_id
+    except ClientError as error:  # rather fail this account than risk importing it twice
+        raise ClientError(
+            f"{cred.name}: sync stopped before reading anything ({error}); run it again to "
+            "resume"
+        ) from None
     if not user_id:
         return cred.name
     identity = f"{cred.exchange}|{(cred.url or '').rstrip('/')}|{user_id}"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from sealbook.client.errors import ClientError, KeyTooPowerful
 
-__all__ = ["KeyRights", "fetch_rights", "refuse_withdraw"]
+__all__ = ["KeyRights", "fetch_rights", "refuse_withdraw", "reports_rights"]
 
 # Bitget's authority names (BITGET_WIRE.md §5.1) → what a person would call them.
 _READABLE = {
@@ -39,13 +40,30 @@ class KeyRights:
         return ", ".join(names) or "none reported"
 
 
-def fetch_rights(exchange: Any) -> KeyRights:
-    """The key's rights as the exchange reports them (Bitget v2 wire format)."""
-    try:
-        reply = exchange.privateSpotGetV2SpotAccountInfo()
-    except Exception as error:
-        raise ClientError(f"could not read the key's permissions: {type(error).__name__}: "
-                          f"{_safe(error)}") from None
+def reports_rights(exchange: Any) -> bool:
+    """Whether ``exchange`` speaks Bitget's v2 wire format, so it can say what a key may do."""
+    return hasattr(exchange, "privateSpotGetV2SpotAccountInfo")
+
+
+def fetch_rights(exchange: Any, *, attempts: int = 3) -> KeyRights:
+    """The key's rights as the exchange reports them (Bitget v2 wire format).
+
+    A 429, a network failure or a clock-skew refusal is tried again, ``attempts`` times in
+    all: account/info allows one call a second per user, which two tools starting together
+    (or a second credential of one account) easily exceed.
+    """
+    import ccxt  # a second to import: only callers that reach an exchange pay for it
+
+    for attempt in range(attempts):
+        try:
+            reply = exchange.privateSpotGetV2SpotAccountInfo()
+            break
+        except Exception as error:
+            retryable = isinstance(error, ccxt.NetworkError | ccxt.InvalidNonce)
+            if not retryable or attempt + 1 == attempts:
+                raise ClientError(f"could not read the key's permissions: "
+                                  f"{type(error).__name__}: {_safe(error)}") from error
+            time.sleep(max(1.1, 0.5 * 2**attempt))
     data = reply.get("data") if isinstance(reply, dict) else None
     if not isinstance(data, dict):
         raise ClientError("the exchange's account/info reply has no data")
