@@ -95,10 +95,9 @@ class ProxyPolicy:
         """Whether ``ip`` is one of the configured proxies (whose headers count)."""
         return self._trusted is not None and bool(self._trusted) and self._trusted.allows(ip)
 
-    _is_trusted = trusts
 
     def client_ip(self, peer: str, forwarded: str | None, x_forwarded_for: str | None) -> str:
-        if not self._is_trusted(peer):
+        if not self.trusts(peer):
             return peer
         hops = _forwarded_hops(forwarded) if forwarded else []
         if not hops and x_forwarded_for:
@@ -107,7 +106,7 @@ class ProxyPolicy:
             addr = _address(hop)
             if addr is None:
                 return peer  # garbage in the chain: trust nothing beyond the proxy
-            if not self._is_trusted(str(addr)):
+            if not self.trusts(str(addr)):
                 return str(addr)
         return hops[0] if hops and _address(hops[0]) is not None else peer
 
