@@ -69,3 +69,33 @@ def test_symbol_arithmetic_is_exact() -> None:
 def test_round_trip(value: Decimal) -> None:
     text = format(value, "f")
     assert Decimal(scaled_to_str(parse_scaled(text, 8, allow_negative=True), 8)) == value
+
+
+def _reference_parse(text: str, places: int) -> int | None:
+    """The documented rule, written plainly with Decimal: a plain ASCII decimal (optional
+    surrounding spaces), no sign, at most ``places`` places once trailing zeros go."""
+    stripped = text.strip()
+    whole, dot, frac = stripped.partition(".")
+    digits = set("0123456789")
+    if not whole or not set(whole) <= digits or len(whole) > 30:
+        return None
+    if dot and (not frac or not set(frac) <= digits):
+        return None
+    if len(frac.rstrip("0")) > places:
+        return None
+    return int(Decimal(stripped).scaleb(places))
+
+
+@given(
+    st.text(alphabet="0123456789.-+ e٣²", max_size=14),
+    st.integers(min_value=0, max_value=18),
+)
+def test_parse_scaled_agrees_with_the_rule_on_any_text(text: str, places: int) -> None:
+    # parse_scaled has a fast path for the common shape; on any text it must say what the
+    # plain rule says: the same value, or a refusal.
+    expected = _reference_parse(text, places)
+    if expected is None:
+        with pytest.raises(MoneyError):
+            parse_scaled(text, places)
+    else:
+        assert parse_scaled(text, places) == expected

@@ -45,7 +45,23 @@ class MoneyError(ValueError):
 def parse_scaled(text: str, places: int, *, allow_negative: bool = False) -> int:
     """``"1.25"`` with ``places=4`` → ``12500``. More places than allowed is an error,
     unless the extra digits are zeros (``"1.2500000"`` is fine)."""
-    if not isinstance(text, str):
+    if type(text) is str:
+        # The common shape ("123" or "123.45", ASCII digits) without the regex; anything
+        # else (signs, spaces, errors) takes the general path below.
+        whole, dot, frac = text.partition(".")
+        if (
+            whole.isdigit()
+            and whole.isascii()
+            and len(whole) <= 30
+            and (not dot or (frac.isdigit() and frac.isascii()))
+        ):
+            frac = frac.rstrip("0")
+            if len(frac) <= places:
+                fast: int = int(whole) * 10**places
+                if frac:
+                    fast += int(frac) * 10 ** (places - len(frac))
+                return fast
+    elif not isinstance(text, str):
         raise MoneyError("amounts must be decimal strings")
     match = _DECIMAL.fullmatch(text.strip())
     if match is None:

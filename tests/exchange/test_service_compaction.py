@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-import sealbook.exchange.service as service_module
 from sealbook.exchange.context import Context
 from sealbook.exchange.core import ExchangeCore, PlaceRequest
 from sealbook.exchange.ledgercheck import check_database
@@ -19,11 +16,9 @@ CATALOG = default_catalog()
 PRICE = CATALOG.symbol("BTCUSDT").ref_price
 
 
-def test_compaction_keeps_memory_small_and_the_database_whole(
-    ctx: Context, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(service_module, "COMPACT_AFTER", 8)
+def test_compaction_keeps_memory_small_and_the_database_whole(ctx: Context) -> None:
     service = ExchangeService(ctx, CATALOG)
+    service.core.compact_after = 8
     now = ctx.clock.now_ms()
 
     def trade(core: ExchangeCore, i: int) -> None:

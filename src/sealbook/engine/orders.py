@@ -4,10 +4,11 @@ Prices are **ticks** and sizes are **lots** of one symbol (:mod:`sealbook.money`
 amount is ``ticks * lots``, counted in units of 10^-(pricePlaces + quantityPlaces) of the
 quote coin, so every product of a price and a size is exact.
 
-The records the engine returns (:class:`Fill`, :class:`Cancellation`, :class:`PlaceResult`)
-are plain slots dataclasses rather than frozen ones: frozen dataclasses cost about five
-times as much to build, and the engine builds one per fill. The engine never reads them
-back, so changing one changes nothing inside it.
+The command (:class:`NewOrder`) and the records the engine returns (:class:`Fill`,
+:class:`Cancellation`, :class:`PlaceResult`) are plain slots dataclasses rather than frozen
+ones: frozen dataclasses cost about five times as much to build, and one is built per
+order and per fill. The engine copies what it keeps and never reads a record back, so
+changing one afterwards changes nothing inside it.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ class CancelReason(StrEnum):
     SELF_TRADE = "self_trade"  # self-trade prevention, taker or maker
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True)
 class NewOrder:
     """One order command. ``order_id`` is assigned by the caller, so replays are exact.
 
@@ -149,15 +150,7 @@ class NewOrder:
         stp: StpMode = StpMode.CANCEL_TAKER,
     ) -> NewOrder:
         return cls(
-            order_id=order_id,
-            user_id=user_id,
-            symbol=symbol,
-            side=side,
-            type=OrderType.LIMIT,
-            force=force,
-            price_ticks=price_ticks,
-            lots=lots,
-            stp=stp,
+            order_id, user_id, symbol, side, OrderType.LIMIT, force, price_ticks, lots, None, stp
         )
 
     @classmethod

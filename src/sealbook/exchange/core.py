@@ -66,6 +66,8 @@ BGB = "BGB"
 # Closed orders kept in memory (for clientOid retries and orderInfo without a database
 # read); older ones are read from the database.
 MAX_CLOSED_IN_MEMORY = 2_000
+# Postings kept in memory before committed ones are compacted away.
+COMPACT_AFTER = 5_000
 USDT = "USDT"
 
 
@@ -136,6 +138,7 @@ class ExchangeCore:
         self._open: dict[int, dict[int, Order]] = {}
         self._closed: deque[int] = deque()
         self.max_closed_in_memory = MAX_CLOSED_IN_MEMORY
+        self.compact_after = COMPACT_AFTER
         self.retired_withdrawal_oids: set[tuple[int, str]] = set()
         self.bgb_deduct: set[int] = set()
         self.last_price: dict[str, int] = {}
@@ -403,6 +406,13 @@ class ExchangeCore:
         changes.orders = {i: o.snapshot() for i, o in changes.orders.items()}
         changes.withdrawals = {i: replace(w) for i, w in changes.withdrawals.items()}
         return changes
+
+    def committed(self, changes: Changes) -> None:
+        """The store has ``changes``. Once enough postings piled up, drop the committed
+        ones from memory: the database has them, and a log kept whole would make every
+        full garbage collection longer."""
+        if changes.postings and self.ledger.kept >= self.compact_after:
+            self.ledger.compact(changes.postings[-1].seq)
 
     # --- restart -----------------------------------------------------------------------
 

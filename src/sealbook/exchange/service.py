@@ -39,10 +39,6 @@ T = TypeVar("T")
 log = logging.getLogger("sealbook.exchange")
 
 POLL_S = 0.25
-# Postings kept in memory before committed ones are compacted away.
-COMPACT_AFTER = 5_000
-
-
 class ExchangeService:
     def __init__(self, ctx: Context, catalog: Catalog, *, withdraw_delay_s: float = 2.0) -> None:
         self.ctx = ctx
@@ -142,8 +138,7 @@ class ExchangeService:
                     self._inbox_applied.difference_update(i for i, _, _ in done)
                     await self._rebuild()
                     continue
-                if changes.postings:
-                    self._compact(changes.postings[-1].seq)
+                self.core.committed(changes)
                 for trade in changes.trades:
                     self.market.record_trade(
                         trade.symbol,
@@ -155,13 +150,6 @@ class ExchangeService:
                     )
             self._committed = target
             self._resolve(target)
-
-    def _compact(self, committed_seq: int) -> None:
-        """Drop committed postings from memory once enough piled up: the database has
-        them, and a log kept whole would make every full garbage collection longer."""
-        ledger = self.core.ledger
-        if ledger.kept >= COMPACT_AFTER:
-            ledger.compact(committed_seq)
 
     def _write(self, changes: Changes, done: list[tuple[int, str, int]]) -> None:
         with self.ctx.engine.begin() as conn:
