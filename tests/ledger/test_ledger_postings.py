@@ -455,3 +455,22 @@ def test_the_quick_hold_and_release_post_exactly_what_apply_would() -> None:
     with pytest.raises(InsufficientBalance):
         quick.hold("o2", 7, "USDT", 901)
     assert quick.postings() == general.postings()
+
+
+def test_release_rest_gives_back_what_is_left_once() -> None:
+    ledger = Ledger()
+    ledger.deposit("d1", ALICE, USDT, 10 * U)
+    ledger.hold("o1", ALICE, USDT, 4 * U)
+    ledger.settle_from_hold("o1", Account.available(BOB, USDT), U, Kind.TRADE, "t1")
+    posted = ledger.release_rest("o1")
+    assert posted is not None and posted.amount == 3 * U and posted.kind == Kind.ORDER_RELEASE
+    assert ledger.balances(ALICE) == {USDT: (9 * U, 0)}
+    # A closed hold: nothing left, nothing posted, nothing changed.
+    before = _state(ledger)
+    assert ledger.release_rest("o1") is None
+    assert _state(ledger) == before
+    # A hold drawn to zero by a fill never gets a release posting.
+    ledger.hold("o2", ALICE, USDT, U)
+    ledger.settle_from_hold("o2", Account.available(BOB, USDT), U, Kind.TRADE, "t2")
+    assert ledger.release_rest("o2") is None and ledger.open_holds() == {}
+    assert ledger.release_rest("never-opened") is None

@@ -152,7 +152,7 @@ class ExchangeCore:
     # --- orders ------------------------------------------------------------------------
 
     def place(self, user_id: int, req: PlaceRequest, now_ms: int) -> Order:
-        order = self._validate(user_id, req, now_ms)
+        sym, order = self._validate(user_id, req, now_ms)
         key = (user_id, order.client_oid)
         if key in self.retired_order_oids:
             raise DuplicateOrder()
@@ -162,7 +162,6 @@ class ExchangeCore:
             if existing.same_terms(order):
                 return existing  # a retry of an order that was placed: idempotent
             raise DuplicateOrder()
-        sym = self.catalog.symbol(order.symbol)
         hold_asset, hold_atoms = self._hold_for(sym, order)
         self._check_value(sym, order)
         # Built (and its stpMode parsed) before the hold: a refused order changes nothing.
@@ -457,7 +456,7 @@ class ExchangeCore:
 
     # --- internals ---------------------------------------------------------------------
 
-    def _validate(self, user_id: int, req: PlaceRequest, now_ms: int) -> Order:
+    def _validate(self, user_id: int, req: PlaceRequest, now_ms: int) -> tuple[Symbol, Order]:
         if not req.symbol:
             raise ParamEmpty("symbol")
         sym = self.catalog.symbol(req.symbol)
@@ -492,21 +491,10 @@ class ExchangeCore:
             raise OrderSizeTooSmall(sym.size_str(max(sym.min_lots, 1)))
         if lots is not None and lots > sym.max_lots:
             raise OrderParamInvalid(f"size above the maximum {sym.size_str(sym.max_lots)}")
-        return Order(
-            order_id=self._next_order_id,
-            client_oid=client_oid,
-            user_id=user_id,
-            symbol=sym.symbol,
-            side=side,
-            type=order_type,
-            force=force,
-            price_ticks=price,
-            size_lots=lots,
-            budget_atoms=budget,
-            status=OrderStatus.LIVE,
-            ctime_ms=now_ms,
-            utime_ms=now_ms,
-        )
+        return sym, Order(
+            self._next_order_id, client_oid, user_id, sym.symbol, side, order_type, force,
+            price, lots, budget, OrderStatus.LIVE, now_ms, now_ms,
+        )  # fmt: skip
 
     def _hold_for(self, sym: Symbol, order: Order) -> tuple[str, int]:
         if order.side is Side.SELL:
@@ -652,8 +640,7 @@ class ExchangeCore:
     def _finish(self, order: Order, now_ms: int) -> None:
         """The order left the book: give back what is left of its hold."""
         order.utime_ms = now_ms
-        if self.ledger.is_open(order.hold_id):
-            self.ledger.release(order.hold_id)
+        self.ledger.release_rest(order.hold_id)
         self._touch(order)
         self._closing(order)
 

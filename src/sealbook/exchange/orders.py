@@ -61,10 +61,11 @@ class Order:
     filled_quote_atoms: int = 0
     fees: dict[str, int] = field(default_factory=dict)
     cancel_reason: str = ""
+    # The ledger hold this order's funds sit under; read on every fill and release.
+    hold_id: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def hold_id(self) -> str:
-        return f"o{self.order_id}"
+    def __post_init__(self) -> None:
+        self.hold_id = f"o{self.order_id}"
 
     def snapshot(self) -> Order:
         """A copy as of now (``fees`` copied too), for the store to write while the live

@@ -253,6 +253,14 @@ class Ledger:
         transfer = Transfer.release(hold, amount, kind=kind, ref=ref, transfer_id=transfer_id)
         return self.apply([transfer])[0]
 
+    def release_rest(self, hold_id: str) -> Posting | None:
+        """Give back all that is left of ``hold_id``, if anything is; ``None`` when the
+        hold is closed already. What an order does when it leaves the book."""
+        posted = self._release_rest(hold_id)
+        if posted is None and self._remaining.get(hold_id, 0) > 0:
+            posted = self.release(hold_id)  # an unusual hold: the general path
+        return posted
+
     def _release_rest(self, hold_id: str) -> Posting | None:
         """The common release (all that is left, default kind and ref) without
         :meth:`apply`'s general checks; ``None`` leaves the case to the general path."""
