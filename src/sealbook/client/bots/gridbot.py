@@ -189,7 +189,15 @@ class GridBot:
             if order.role == "close":
                 self.state.put("phase", "closed")
             if order.role == "grid" and done.outcome == "filled":
-                self._turn_cell(order.cell, order.client_oid, order.side)
+                self._turn_cell(order.cell, [*self._carried(order.cell), order.client_oid],
+                                order.side)
+            elif order.role == "grid" and self.state.filled_amount(order.client_oid) > 0:
+                # Cancelled by someone else after a partial fill. What it bought or sold
+                # stays this cell's: only the rest is placed again, and the cell turns
+                # once the whole size has traded, so the grid never trades it twice.
+                carry: dict[str, list[str]] = self.state.get_json("carry") or {}
+                carry.setdefault(str(order.cell), []).append(order.client_oid)
+                self.state.put_json("carry", carry)
         fills = self.state.fills(order.client_oid)
         self.events.emit(done.outcome, client_oid=order.client_oid, role=order.role,
                          side=order.side, price=order.price, amount=order.amount,
@@ -197,21 +205,31 @@ class GridBot:
         if order.role == "close":
             self.events.emit("closed", **self._summary())
 
-    def _turn_cell(self, cell: int, client_oid: str, side: str) -> None:
+    def _carried(self, cell: int) -> list[str]:
+        """Partly filled orders of this cell's current side that someone else cancelled."""
+        carry: dict[str, list[str]] = self.state.get_json("carry") or {}
+        return list(carry.get(str(cell), []))
+
+    def _turn_cell(self, cell: int, oids: list[str], side: str) -> None:
+        """The cell's ``side`` has traded its size (over the orders ``oids``): the next
+        order there is the other side, and a second leg completes a pair."""
         sides: list[str] = self.state.get_json("sides")
-        legs: list[str] = self.state.get_json("legs")
-        leg = legs[cell]
+        legs: list[str | list[str]] = self.state.get_json("legs")
+        leg = _leg_oids(legs[cell])
         if leg:
-            first = self.state.fills(leg)
-            second = self.state.fills(client_oid)
+            first = [f for oid in leg for f in self.state.fills(oid)]
+            second = [f for oid in oids for f in self.state.fills(oid)]
             buys, sells = (first, second) if side == "sell" else (second, first)
             profit = pnl.pair_profit(buys, sells, self.market)
-            self.state.add_pair(cell, leg, client_oid, profit, self.clock_ms())
-            self.events.emit("pair", cell=cell, first=leg, second=client_oid, profit=profit)
+            self.state.add_pair(cell, leg[-1], oids[-1], profit, self.clock_ms())
+            self.events.emit("pair", cell=cell, first=leg[-1], second=oids[-1], profit=profit)
             legs[cell] = ""
         else:
-            legs[cell] = client_oid
+            legs[cell] = oids[0] if len(oids) == 1 else oids
         sides[cell] = "sell" if side == "buy" else "buy"
+        carry: dict[str, list[str]] = self.state.get_json("carry") or {}
+        if carry.pop(str(cell), None) is not None:
+            self.state.put_json("carry", carry)
         self.state.put_json("sides", sides)
         self.state.put_json("legs", legs)
 
@@ -232,11 +250,21 @@ class GridBot:
                 continue  # at most one order per level: wait until that one is done
             if self._cooldown.get(cell, 0.0) > time.monotonic():
                 continue  # refused a moment ago (funds?): do not hammer the exchange
+            price = self.plan.levels[level]
+            carried = self._carried(cell)
+            amount = self.plan.sizes[cell] - sum(
+                (self.state.filled_amount(oid) for oid in carried), Decimal(0)
+            )
+            if carried and not self.market.tradable(price, amount):
+                # What is left is below the exchange's minimum: the leg is done as it is.
+                with self.state.transaction():
+                    self._turn_cell(cell, carried, side)
+                continue
             seq = self.state.count_role("grid", cell)
             oid = f"g{self.run_id}L{level}{side[0]}{seq}"
             order = self.state.add_intent(
-                oid, role="grid", side=side, amount=self.plan.sizes[cell],
-                price=self.plan.levels[level], now_ms=self.clock_ms(), cell=cell, level=level,
+                oid, role="grid", side=side, amount=amount, price=price,
+                now_ms=self.clock_ms(), cell=cell, level=level,
             )
             busy_levels.add(level)
             send_intent(self.state, self.venue, order, self.backoff, self.events)
@@ -312,3 +340,11 @@ class GridBot:
         s = self.status()
         return {"realised": s.realised, "unrealised": s.unrealised, "position": s.position,
                 "pairs": s.pairs, "fills": s.fills}
+
+
+def _leg_oids(leg: str | list[str]) -> list[str]:
+    """A cell's open leg as stored: ``""`` (none), one client order id, or several (a
+    partly filled order cancelled by someone else, then the rest)."""
+    if isinstance(leg, str):
+        return [leg] if leg else []
+    return list(leg)
