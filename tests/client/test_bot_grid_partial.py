@@ -28,9 +28,10 @@ pytestmark = pytest.mark.e2e
 SYMBOL = "ETH/USDT"
 
 
-@pytest.fixture(scope="module")
-def plain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SealbookServer]:
-    with running_server(tmp_path_factory.mktemp("grid-plain"), {}) as server:
+@pytest.fixture()
+def plain(tmp_path: Path) -> Iterator[SealbookServer]:
+    # One server per test: a test's grid orders must not sit in the next test's book.
+    with running_server(tmp_path / "server", {}) as server:
         yield server
 
 
@@ -45,25 +46,31 @@ def _ioc(mover: Any, side: str, amount: Decimal, price: Decimal) -> None:
     mover.create_order(SYMBOL, "limit", side, str(amount), str(price), {"timeInForce": "IOC"})
 
 
-def test_a_partly_filled_order_cancelled_elsewhere_is_resumed_not_repeated(
-    plain: SealbookServer, tmp_path: Path
-) -> None:
+def _running_grid(plain: SealbookServer, path: Path) -> tuple[Any, Any, LiveVenue, GridBot]:
+    """A grid bot on ETH/USDT 3492..3708 (six cells) and a mover; the book is then the
+    bot's alone, the level nearest 3600 empty, buys below it and sells above."""
     mover = spot_client(plain, trader(plain, {"ETH": "5", "USDT": "20000"}))
     mover.load_markets()
     # A book around 3600 for the bot to start from and buy its seed from.
     bid = mover.create_order(SYMBOL, "limit", "buy", "0.5", "3590")
     ask = mover.create_order(SYMBOL, "limit", "sell", "0.5", "3610")
-    key = trader(plain, {"USDT": "2000"})
-    client = spot_client(plain, key)
+    client = spot_client(plain, trader(plain, {"USDT": "2000"}))
     venue = LiveVenue(client, SYMBOL)
     spec = GridSpec(lower=Decimal("3492"), upper=Decimal("3708"), grids=6,
                     mode=GridMode.ARITHMETIC, investment=Decimal(600))
-    bot = GridBot(venue, spec, BotState(tmp_path / "grid.sqlite"), Events())
+    bot = GridBot(venue, spec, BotState(path), Events())
     bot.start()
     for _ in range(3):
         bot.tick()
-    for placed in (bid, ask):  # from now on the book is the bot's alone
+    for placed in (bid, ask):
         mover.cancel_order(placed["id"], SYMBOL)
+    return mover, client, venue, bot
+
+
+def test_a_partly_filled_order_cancelled_elsewhere_is_resumed_not_repeated(
+    plain: SealbookServer, tmp_path: Path
+) -> None:
+    mover, client, venue, bot = _running_grid(plain, tmp_path / "grid.sqlite")
     levels, size = bot.plan.levels, bot.plan.sizes[2]
     buy = _open(client)[levels[2]]
     assert buy["side"] == "buy" and Decimal(buy["size"]) == size
@@ -98,4 +105,25 @@ def test_a_partly_filled_order_cancelled_elsewhere_is_resumed_not_repeated(
     # The cell is back to a full-size buy at its level, and nothing is carried any more.
     again = _open(client)[levels[2]]
     assert again["side"] == "buy" and Decimal(again["size"]) == size
+    assert not bot.state.get_json("carry")
+
+
+def test_a_rest_below_the_minimum_is_not_placed_and_the_cell_turns(
+    plain: SealbookServer, tmp_path: Path
+) -> None:
+    mover, client, venue, bot = _running_grid(plain, tmp_path / "grid.sqlite")
+    levels, size = bot.plan.levels, bot.plan.sizes[2]
+    buy = _open(client)[levels[2]]
+    lot = Decimal("0.00001")
+    rest = lot * 20  # 0.0002 ETH at 3564 is worth 0.71 USDT: below the 1 USDT minimum
+    assert not venue.market.tradable(levels[2], rest)
+    _ioc(mover, "sell", size - rest, levels[2])
+    bot.tick()
+    client.cancel_order(buy["orderId"], SYMBOL)
+    bot.tick()
+    bot.tick()
+    book = _open(client)
+    assert levels[2] not in book or book[levels[2]]["side"] == "sell"  # no dust order placed
+    assert book[levels[3]]["side"] == "sell"  # the cell turned on what traded
+    assert bot.state.get_json("legs")[2] == f"g{bot.run_id}L2b0"
     assert not bot.state.get_json("carry")
