@@ -74,6 +74,7 @@ def test_a_partly_filled_order_cancelled_elsewhere_is_resumed_not_repeated(
     levels, size = bot.plan.levels, bot.plan.sizes[2]
     buy = _open(client)[levels[2]]
     assert buy["side"] == "buy" and Decimal(buy["size"]) == size
+    held = bot.status().position
 
     part = venue.market.floor_amount(size * Decimal("0.4"))
     _ioc(mover, "sell", part, levels[2])
@@ -90,7 +91,10 @@ def test_a_partly_filled_order_cancelled_elsewhere_is_resumed_not_repeated(
     bot.tick()
     bot.tick()
     sell = _open(client)[levels[3]]
-    assert sell["side"] == "sell" and Decimal(sell["size"]) == size  # the whole size bought
+    # The whole size was bought; the sell offers what arrived: less the 0.1 % maker fee
+    # taken in ETH, down to the 0.00001 lot.
+    net = venue.market.floor_amount(size * Decimal("0.999"))
+    assert sell["side"] == "sell" and Decimal(sell["size"]) == net
 
     _ioc(mover, "buy", size, levels[3])  # and sold one level up: the pair completes
     bot.tick()
@@ -98,10 +102,20 @@ def test_a_partly_filled_order_cancelled_elsewhere_is_resumed_not_repeated(
     [pair] = bot.state.pairs()
     buys = raw_fills(client, buy["orderId"], "ETH") + raw_fills(client, rest["orderId"], "ETH")
     sells = raw_fills(client, sell["orderId"], "ETH")
-    assert sum(f.amount for f in buys) == sum(f.amount for f in sells) == size
-    assert pair.profit == pnl.pair_profit(buys, sells, venue.market)
+    assert sum(f.amount for f in buys) == size and sum(f.amount for f in sells) == net
+    assert all(f.fee_coin == "ETH" for f in buys) and all(f.fee_coin == "USDT" for f in sells)
+    # Money in − money out − the sell's USDT fee, plus the dust of ETH the pair kept
+    # (what arrived beyond the lot-rounded sale) at the buy price.
+    arrived = size - sum(f.fee for f in buys)
+    expected = (sum(f.quote for f in sells) - sum(f.quote for f in buys)
+                - sum(f.fee for f in sells) + (arrived - net) * levels[2])
+    assert pair.profit == expected == pnl.pair_profit(buys, sells, venue.market)
     assert Decimal(0) < pair.profit < size * (levels[3] - levels[2])
     assert bot.status().realised == pair.profit
+    # The round trip took no ETH from the stock the other cells' sells need (it used to
+    # take the buy's fee each time, until sells were refused): it kept the dust.
+    assert bot.status().position - held == arrived - net
+    assert Decimal(0) <= arrived - net < Decimal("0.00001")
     # The cell is back to a full-size buy at its level, and nothing is carried any more.
     again = _open(client)[levels[2]]
     assert again["side"] == "buy" and Decimal(again["size"]) == size

@@ -13,7 +13,7 @@ import pytest
 
 from sealbook.client.bots.events import Events
 from sealbook.client.bots.grid import GridMode, GridSpec, levels, plan_grid
-from sealbook.client.bots.pnl import pair_profit, position
+from sealbook.client.bots.pnl import delivered, pair_profit, position
 from sealbook.client.bots.retry import Backoff, Stopped
 from sealbook.client.bots.state import BotState
 from sealbook.client.bots.venue import Fill, MarketInfo, dec
@@ -84,6 +84,21 @@ def test_pair_profit_counts_both_fees_exactly() -> None:
     assert pair_profit(buy, sell, ETH) == D("18.71079")
     bgb = [_fill("sell", "3500", "0.07692", "0.1", "BGB", 4)]
     assert pair_profit(buy, bgb, ETH) == D("269.22") - D("249.99") - D("0.24999")
+
+
+def test_a_sale_of_what_the_buy_delivered_counts_the_base_fee_once() -> None:
+    buy = [_fill("buy", "100", "1", "0.001", "ETH", 1)]
+    assert delivered(buy, ETH) == D("0.999")
+    sell = [_fill("sell", "101", "0.999", "0.100899", "USDT", 2)]
+    # Paid 100 for 1 ETH, 0.001 of it went as the fee, sold the 0.999 left for 100.899
+    # less a 0.100899 fee: 0.798101 earned. (The fee taken in ETH is already the sale's
+    # shortfall; charging its value again would give 0.698101.)
+    assert pair_profit(buy, sell, ETH) == D("0.798101")
+    # The other way round (a sell first, then a buy of the same amount): nothing left
+    # over, and the buy's base fee is a cost at its price.
+    first = [_fill("sell", "101", "1", "0.101", "USDT", 3)]
+    back = [_fill("buy", "100", "1", "0.001", "ETH", 4)]
+    assert pair_profit(back, first, ETH) == D("101") - D("100") - D("0.101") - D("0.1")
 
 
 def test_position_follows_every_fill_and_fee() -> None:

@@ -205,6 +205,16 @@ class GridBot:
         if order.role == "close":
             self.events.emit("closed", **self._summary())
 
+    def _size(self, cell: int, side: str, price: Decimal) -> Decimal:
+        """A buy buys the cell's size; a sell after a buy sells what that buy delivered."""
+        size = self.plan.sizes[cell]
+        got: dict[str, str] = self.state.get_json("delivered") or {}
+        if side == "sell" and str(cell) in got:
+            net = self.market.floor_amount(min(size, Decimal(got[str(cell)])))
+            if self.market.tradable(price, net):
+                return net
+        return size
+
     def _carried(self, cell: int) -> list[str]:
         """Partly filled orders of this cell's current side that someone else cancelled."""
         carry: dict[str, list[str]] = self.state.get_json("carry") or {}
@@ -227,6 +237,15 @@ class GridBot:
         else:
             legs[cell] = oids[0] if len(oids) == 1 else oids
         sides[cell] = "sell" if side == "buy" else "buy"
+        # The sell that follows a buy sells what the buy delivered (less the fee taken in
+        # the base coin), so fees never eat into the base the other cells need.
+        got: dict[str, str] = self.state.get_json("delivered") or {}
+        if side == "buy":
+            bought = [f for oid in oids for f in self.state.fills(oid)]
+            got[str(cell)] = str(pnl.delivered(bought, self.market))
+        else:
+            got.pop(str(cell), None)
+        self.state.put_json("delivered", got)
         carry: dict[str, list[str]] = self.state.get_json("carry") or {}
         if carry.pop(str(cell), None) is not None:
             self.state.put_json("carry", carry)
@@ -252,7 +271,7 @@ class GridBot:
                 continue  # refused a moment ago (funds?): do not hammer the exchange
             price = self.plan.levels[level]
             carried = self._carried(cell)
-            amount = self.plan.sizes[cell] - sum(
+            amount = self._size(cell, side, price) - sum(
                 (self.state.filled_amount(oid) for oid in carried), Decimal(0)
             )
             if carried and not self.market.tradable(price, amount):

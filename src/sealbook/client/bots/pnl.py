@@ -14,7 +14,15 @@ from decimal import Decimal
 
 from sealbook.client.bots.venue import Fill, MarketInfo
 
-__all__ = ["FillTotals", "Position", "fee_value", "other_fees", "pair_profit", "position"]
+__all__ = [
+    "FillTotals",
+    "Position",
+    "delivered",
+    "fee_value",
+    "other_fees",
+    "pair_profit",
+    "position",
+]
 
 ZERO = Decimal(0)
 
@@ -33,12 +41,25 @@ def other_fees(fills: Iterable[Fill], market: MarketInfo) -> dict[str, Decimal]:
 
 
 def pair_profit(buys: Iterable[Fill], sells: Iterable[Fill], market: MarketInfo) -> Decimal:
-    """Sell proceeds − buy cost − every fee, in the quote coin."""
+    """Sell proceeds − buy cost − every fee, in the quote coin, plus the base the pair
+    left over (bought − sold, negative if it sold more) valued at the buys' average price.
+
+    The last term is zero when both legs traded the same amount. It matters when a grid
+    sells what its buy delivered, the amount less the fee taken in the base coin: that fee
+    then shows as the smaller sale, and without the term it would be counted twice."""
     buys, sells = list(buys), list(sells)
     proceeds = sum((f.quote for f in sells), ZERO)
     cost = sum((f.quote for f in buys), ZERO)
     fees = sum((fee_value(f, market) for f in [*buys, *sells]), ZERO)
-    return proceeds - cost - fees
+    bought = sum((f.amount for f in buys), ZERO)
+    left = bought - sum((f.amount for f in sells), ZERO)
+    kept = left * cost / bought if left and bought else ZERO
+    return proceeds - cost - fees + kept
+
+
+def delivered(buys: Iterable[Fill], market: MarketInfo) -> Decimal:
+    """The base coin that buys brought in: their amounts less the fees taken in it."""
+    return sum((f.amount - (f.fee if f.fee_coin == market.base else ZERO) for f in buys), ZERO)
 
 
 @dataclass(frozen=True, slots=True)
