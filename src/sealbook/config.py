@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         return self.home / "master.key"
 
     @property
+    def audit_sealed_path(self) -> Path:
+        """Written once the audit entries from before seals were sealed; beside the key,
+        outside the database, so whoever can write the database cannot reset it."""
+        return self.home / "audit-sealed"
+
+    @property
     def signal_path(self) -> Path:
         """A file touched after every key change, so running servers notice at once."""
         return self.home / "keys.signal"

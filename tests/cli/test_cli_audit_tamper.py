@@ -3,10 +3,13 @@
 Events are recorded through the real services (with the home's 0600 master key); then the
 file is edited with the stdlib ``sqlite3`` module the way an intruder with file access
 would, and the real command, in a subprocess, must exit 1 naming the first bad entry.
+An intruder who recomputes the SHA-256 chain gets past the plain check, but not the seals,
+which need the master key; without the key the command checks the plain chain only.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 from collections.abc import Callable
@@ -14,13 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.services import PASSPHRASE, cli_env, hmac_spec, make_user, run_cli
+from fixtures.services import PASSPHRASE, cli_env, hmac_spec, make_user, rewrite_entry, run_cli
 from sealbook.clock import ManualClock
 from sealbook.config import Settings
 from sealbook.exchange.accounts import AccountService
 from sealbook.exchange.apikeys import KeyService
 from sealbook.exchange.context import open_context
 from sealbook.keys.audit import entry_hash
+from sealbook.keys.auditseal import BAD_SEAL, NO_ENTRY, NO_SEAL, SEAL_PURPOSE
+from sealbook.keys.sealing import MasterKey
+from sealbook.store.db import make_engine
 
 EVENTS = 8
 
@@ -40,12 +46,24 @@ def _record_events(home: Path) -> None:
         ctx.engine.dispose()
 
 
+def _key_forms(home: Path) -> list[str]:
+    """The master key and the seal key derived from it, as they could leak."""
+    text = (home / "master.key").read_text().strip()
+    seal_key = MasterKey(base64.b64decode(text)).derive(SEAL_PURPOSE)
+    return [text, seal_key.hex(), base64.b64encode(seal_key).decode()]
+
+
 def _verify(home: Path) -> tuple[int, dict[str, object], str]:
-    env = cli_env()  # the master key comes from home/master.key
+    """Run `audit verify` with and without --json; also returns the human output."""
+    env = cli_env()  # the master key comes from home/master.key, if it is there
+    keys = _key_forms(home) if (home / "master.key").exists() else []
     as_json = run_cli(["audit", "verify", "--json", "--home", str(home)], env=env)
     human = run_cli(["audit", "verify", "--home", str(home)], env=env)
     assert as_json.returncode == human.returncode, human.stderr
-    return as_json.returncode, json.loads(as_json.stdout), human.stdout
+    for run in (as_json, human):
+        assert "Traceback" not in run.stderr
+        assert not [k for k in keys if k in run.stdout or k in run.stderr]
+    return as_json.returncode, json.loads(as_json.stdout), human.stdout + human.stderr
 
 
 @pytest.fixture
@@ -75,6 +93,27 @@ def delete_middle(home: Path) -> None:
 
 def delete_last(home: Path) -> None:
     _sql(home, "DELETE FROM audit_log WHERE seq = ?", params=(EVENTS,))
+
+
+def rewrite_and_rehash(home: Path) -> None:
+    """Change entry 5 and recompute every hash after it and the head, as anyone can."""
+    engine = make_engine(f"sqlite:///{home / 'sealbook.db'}")
+    try:
+        rewrite_entry(engine, 5, '{"reason":"nothing to see"}')
+    finally:
+        engine.dispose()
+
+
+def delete_a_seal(home: Path) -> None:
+    _sql(home, "DELETE FROM audit_seal WHERE seq = 3")
+
+
+def add_a_seal(home: Path) -> None:
+    _sql(
+        home,
+        "INSERT INTO audit_seal (seq, mac) SELECT ?, mac FROM audit_seal WHERE seq = 1",
+        params=(EVENTS + 4,),
+    )
 
 
 def swap_two(home: Path) -> None:
@@ -113,14 +152,24 @@ TAMPERING: dict[str, tuple[Callable[[Path], None], int, str]] = {
         EVENTS + 1,
         "entries were appended without updating the head",
     ),
+    "rewrite-and-rehash": (rewrite_and_rehash, 5, BAD_SEAL),
+    "delete-seal": (delete_a_seal, 3, NO_SEAL),
+    "extra-seal": (add_a_seal, EVENTS + 4, NO_ENTRY),
 }
 
 
 def test_untouched_chain_verifies(home: Path) -> None:
     code, report, human = _verify(home)
     assert code == 0
-    assert report == {"ok": True, "checked": EVENTS, "firstBadSeq": None, "reason": ""}
-    assert human.strip() == f"audit chain intact: {EVENTS} entries"
+    assert report == {
+        "ok": True,
+        "checked": EVENTS,
+        "firstBadSeq": None,
+        "reason": "",
+        "sealed": EVENTS,
+        "sealsChecked": True,
+    }
+    assert human.strip() == f"audit chain intact: {EVENTS} entries, {EVENTS} sealed"
 
 
 @pytest.mark.parametrize("how", sorted(TAMPERING))
@@ -133,3 +182,67 @@ def test_tampering_is_caught_at_the_first_bad_entry(home: Path, how: str) -> Non
     assert report["firstBadSeq"] == first_bad
     assert report["reason"] == reason
     assert f"audit chain BROKEN at entry {first_bad}: {reason}" in human
+
+
+def test_without_the_master_key_a_rehashed_chain_passes_and_says_so(home: Path) -> None:
+    """The plain chain alone cannot tell a rewrite with recomputed hashes from the truth."""
+    rewrite_and_rehash(home)
+    (home / "master.key").rename(home.parent / "master.key.elsewhere")
+    code, report, human = _verify(home)
+    assert code == 0
+    assert report == {
+        "ok": True,
+        "checked": EVENTS,
+        "firstBadSeq": None,
+        "reason": "",
+        "sealed": 0,
+        "sealsChecked": False,
+    }
+    assert f"audit chain intact: {EVENTS} entries (seals not checked: no master key)" in human
+
+    (home.parent / "master.key.elsewhere").rename(home / "master.key")
+    code, report, human = _verify(home)
+    assert (code, report["firstBadSeq"], report["sealsChecked"]) == (1, 5, True)
+    assert f"audit chain BROKEN at entry 5: {BAD_SEAL}" in human
+
+
+def _forget_the_upgrade(home: Path) -> None:
+    """The home as the version before seals left it: no seals, no marker."""
+    (home / "audit-sealed").unlink()
+    _sql(home, "DELETE FROM audit_seal")
+
+
+def test_a_home_from_before_seals_is_sealed_by_the_next_command(home: Path) -> None:
+    _forget_the_upgrade(home)
+    # Before the upgrade ran, entries without a seal are expected: intact, none sealed yet.
+    code, report, human = _verify(home)
+    assert (code, report["ok"], report["sealed"], report["checked"]) == (0, True, 0, EVENTS)
+    assert f"{EVENTS} entries from before seals existed are not sealed yet" in human
+
+    listed = run_cli(["key", "list", "--user", "alice", "--home", str(home)], env=cli_env())
+    assert listed.returncode == 0, listed.stderr
+    assert (home / "audit-sealed").read_text() == f"{EVENTS}\n"
+    code, report, human = _verify(home)
+    assert (code, report["sealed"]) == (0, EVENTS)
+
+    delete_a_seal(home)  # from now on a missing seal is never filled in again
+    listed = run_cli(["key", "list", "--user", "alice", "--home", str(home)], env=cli_env())
+    assert listed.returncode == 0, listed.stderr
+    code, report, human = _verify(home)
+    assert (code, report["firstBadSeq"], report["reason"]) == (1, 3, NO_SEAL)
+    assert "not sealed yet" not in human
+
+
+def test_a_broken_chain_from_before_seals_stops_every_command(home: Path) -> None:
+    _forget_the_upgrade(home)
+    change_detail(home)
+    result = run_cli(["key", "list", "--user", "alice", "--home", str(home)], env=cli_env())
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "audit chain is broken at entry 5" in result.stderr
+    assert "sealbook audit verify" in result.stderr
+    assert not (home / "audit-sealed").exists()
+    # Nothing is sealed yet; the plain chain names the changed entry.
+    code, report, human = _verify(home)
+    assert (code, report["firstBadSeq"]) == (1, 5)
+    assert "audit chain BROKEN at entry 5" in human

@@ -206,5 +206,7 @@ def test_the_cli_uses_postgresql_when_configured(tmp_path: Path, fresh_pg_url: s
         "checked": 2,
         "firstBadSeq": None,
         "reason": "",
+        "sealed": 2,
+        "sealsChecked": True,
     }
     assert not (home / "sealbook.db").exists()

@@ -106,7 +106,8 @@ def test_a_realistic_sequence_leaves_a_verifiable_chain(
         assert after.prev_hash == before.hash
     assert all(e.expected_hash() == e.hash for e in entries)
 
-    report = audit_store.verify(ctx.engine)
+    assert audit_store.verify(ctx.engine).ok  # the plain chain, checkable without the key
+    report = ctx.audit.verify(ctx.engine)
     assert report.ok
     assert report.checked == len(entries)
     assert report.as_dict() == {
@@ -114,6 +115,8 @@ def test_a_realistic_sequence_leaves_a_verifiable_chain(
         "checked": len(entries),
         "firstBadSeq": None,
         "reason": "",
+        "sealed": len(entries),
+        "sealsChecked": True,
     }
 
     bobs = audit_store.entries_for_user(ctx.engine, bob.id)
@@ -137,7 +140,7 @@ def test_verify_names_the_first_bad_entry(ctx: Context) -> None:
     """Tampering through the database connection, as someone with SQL access would."""
     with ctx.engine.begin() as conn:
         for i in range(6):
-            audit_store.append(conn, 1_800_000_000_000 + i, "test.event", detail={"i": i})
+            ctx.audit.append(conn, 1_800_000_000_000 + i, "test.event", detail={"i": i})
     with ctx.engine.begin() as conn:
         conn.execute(update(audit_log).where(audit_log.c.seq == 4).values(ip="198.51.100.1"))
     report = audit_store.verify(ctx.engine)

@@ -131,6 +131,7 @@ def test_a_change_made_by_another_process_is_seen(
             settings=ctx.settings.model_copy(update={"home": ctx.settings.home / "elsewhere"}),
             engine=ctx.engine,
             sealer=ctx.sealer,
+            audit=ctx.audit,
             clock=clock,
         )
     )

@@ -70,7 +70,14 @@ def test_an_intact_chain_verifies() -> None:
     entries = make_chain()
     report = verify_chain(entries, head_of(entries))
     assert report == ChainReport(ok=True, checked=N)
-    assert report.as_dict() == {"ok": True, "checked": N, "firstBadSeq": None, "reason": ""}
+    assert report.as_dict() == {
+        "ok": True,
+        "checked": N,
+        "firstBadSeq": None,
+        "reason": "",
+        "sealed": 0,
+        "sealsChecked": False,
+    }
 
 
 def test_an_empty_chain_without_a_head_verifies() -> None:

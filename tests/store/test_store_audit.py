@@ -1,8 +1,10 @@
-"""store.audit: appends serialise on the chain head, even from two threads at once."""
+"""store.audit: appends serialise on the chain head, even from two threads at once, and
+each entry is sealed in the same transaction."""
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 
@@ -10,9 +12,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from sealbook.keys.audit import GENESIS
+from sealbook.keys.sealing import MasterKey
 from sealbook.store import audit
+from sealbook.store.audit import AuditLog
 from sealbook.store.db import make_engine, migrate
-from sealbook.store.tables import audit_head, audit_log
+from sealbook.store.tables import audit_head, audit_log, audit_seal
 
 PER_THREAD = 200
 
@@ -25,10 +29,15 @@ def engine(db_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def test_append_links_each_entry_to_the_last(engine: Engine) -> None:
+@pytest.fixture
+def log() -> AuditLog:
+    return AuditLog.from_master(MasterKey(os.urandom(32)))
+
+
+def test_append_links_each_entry_to_the_last(engine: Engine, log: AuditLog) -> None:
     with engine.begin() as conn:
-        first = audit.append(conn, 1_000, "a.first", user_id=7, ip="192.0.2.1", detail={"x": 1})
-        second = audit.append(conn, 2_000, "a.second", key_prefix="sbk_ABCDEF")
+        first = log.append(conn, 1_000, "a.first", user_id=7, ip="192.0.2.1", detail={"x": 1})
+        second = log.append(conn, 2_000, "a.second", key_prefix="sbk_ABCDEF")
     assert (first, second) == (1, 2)
     with engine.connect() as conn:
         rows = conn.execute(select(audit_log).order_by(audit_log.c.seq)).all()
@@ -39,25 +48,29 @@ def test_append_links_each_entry_to_the_last(engine: Engine) -> None:
     assert rows[0].detail == '{"x":1}'
     assert rows[1].detail == "{}"
     assert audit.verify(engine).ok
+    with engine.connect() as conn:
+        seals = conn.execute(select(audit_seal).order_by(audit_seal.c.seq)).all()
+    assert [s.seq for s in seals] == [1, 2]
+    assert all(len(s.mac) == 32 for s in seals)
 
 
-def test_an_append_rolls_back_with_its_transaction(engine: Engine) -> None:
+def test_an_append_rolls_back_with_its_transaction(engine: Engine, log: AuditLog) -> None:
     with engine.begin() as conn:
-        audit.append(conn, 1_000, "kept")
+        log.append(conn, 1_000, "kept")
 
     class Boom(Exception):
         pass
 
     with pytest.raises(Boom), engine.begin() as conn:
-        audit.append(conn, 2_000, "lost")
+        log.append(conn, 2_000, "lost")
         raise Boom
     with engine.begin() as conn:
-        assert audit.append(conn, 3_000, "next") == 2
-    report = audit.verify(engine)
-    assert (report.ok, report.checked) == (True, 2)
+        assert log.append(conn, 3_000, "next") == 2
+    report = log.verify(engine)
+    assert (report.ok, report.checked, report.sealed) == (True, 2, 2)
 
 
-def test_two_threads_appending_at_once_keep_one_chain(engine: Engine) -> None:
+def test_two_threads_appending_at_once_keep_one_chain(engine: Engine, log: AuditLog) -> None:
     start = threading.Barrier(2)
     errors: list[BaseException] = []
 
@@ -66,7 +79,7 @@ def test_two_threads_appending_at_once_keep_one_chain(engine: Engine) -> None:
             start.wait()
             for i in range(PER_THREAD):
                 with engine.begin() as conn:
-                    audit.append(
+                    log.append(
                         conn, 1_800_000_000_000 + i, "test.append", detail={"w": name, "i": i}
                     )
         except BaseException as exc:  # reported below, on the test's thread
@@ -91,5 +104,5 @@ def test_two_threads_appending_at_once_keep_one_chain(engine: Engine) -> None:
         by_worker[detail["w"]].append(detail["i"])
     assert by_worker == {"a": list(range(PER_THREAD)), "b": list(range(PER_THREAD))}
 
-    report = audit.verify(engine)
-    assert (report.ok, report.checked) == (True, 2 * PER_THREAD)
+    report = log.verify(engine)
+    assert (report.ok, report.checked, report.sealed) == (True, 2 * PER_THREAD, 2 * PER_THREAD)

@@ -1,34 +1,60 @@
-"""``sealbook audit``: check the hash chain."""
+"""``sealbook audit``: check the hash chain and, with the master key, its seals."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import typer
 
 from sealbook.cli.common import HomeOpt, JsonOpt, emit, settings_for
 from sealbook.store import audit
 from sealbook.store.db import make_engine, migrate
+from sealbook.store.masterkey import MasterKeyMissing, load_master_key
 
 app = typer.Typer(help="The append-only, hash-chained audit log.", no_args_is_help=True)
+
+NO_KEY = "seals not checked: no master key"
+
+
+def _render(d: dict[str, Any]) -> str:
+    if not d["ok"]:
+        return f"audit chain BROKEN at entry {d['firstBadSeq']}: {d['reason']}"
+    if d["sealsChecked"]:
+        return f"audit chain intact: {d['checked']} entries, {d['sealed']} sealed"
+    return f"audit chain intact: {d['checked']} entries ({NO_KEY})"
 
 
 @app.command("verify")
 def verify(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """Recompute every hash; exit 1 naming the first bad entry if anything was changed."""
-    # Needs no master key: the chain is plain SHA-256, checkable by anyone with the database.
-    engine = make_engine(settings_for(home).resolved_database_url)
+    """Recompute every hash and check every seal; exit 1 naming the first bad entry."""
+    # The plain chain needs no master key: it is SHA-256, checkable by anyone with the
+    # database. The seals need the key (as `serve` loads it); without it they are skipped
+    # and the exit status depends on the plain chain alone.
+    settings = settings_for(home)
+    try:
+        sealed_by: audit.AuditLog | None = audit.AuditLog.from_master(load_master_key(settings))
+    except MasterKeyMissing as exc:
+        sealed_by = None
+        typer.echo(f"{NO_KEY} ({exc})", err=True)
+    # Until a start with the master key has sealed the entries from before seals existed
+    # (and written the marker beside the key), entries without a seal are expected.
+    never_sealed = not settings.audit_sealed_path.exists()
+    engine = make_engine(settings.resolved_database_url)
     try:
         migrate(engine)  # an empty home has an empty, intact chain
-        report = audit.verify(engine)
+        if sealed_by is None:
+            report = audit.verify(engine)
+        else:
+            report = sealed_by.verify(engine, unsealed_ok=never_sealed)
     finally:
         engine.dispose()
-    emit(
-        report.as_dict(),
-        as_json,
-        lambda d: (
-            f"audit chain intact: {d['checked']} entries"
-            if d["ok"]
-            else f"audit chain BROKEN at entry {d['firstBadSeq']}: {d['reason']}"
-        ),
-    )
+    emit(report.as_dict(), as_json, _render)
+    if report.ok and report.seals_checked and report.sealed < report.checked:
+        typer.echo(
+            f"note: {report.checked - report.sealed} entries from before seals existed are "
+            "not sealed yet; they are sealed the first time sealbook starts with the master "
+            "key (e.g. `sealbook serve`)",
+            err=True,
+        )
     if not report.ok:
         raise typer.Exit(1)

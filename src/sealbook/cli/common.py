@@ -16,6 +16,7 @@ import typer
 from sealbook.config import Settings
 from sealbook.errors import SealbookError
 from sealbook.exchange.context import Context, open_context
+from sealbook.store.audit import AuditChainBroken
 from sealbook.store.masterkey import MasterKeyMissing
 
 __all__ = [
@@ -53,7 +54,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def context(home: Path | None, *, create_master_key: bool = False) -> Iterator[Context]:
     try:
         ctx = open_context(settings_for(home), create_master_key=create_master_key)
-    except MasterKeyMissing as exc:
+    except (MasterKeyMissing, AuditChainBroken) as exc:
         fail(str(exc), 2)
     try:
         yield ctx

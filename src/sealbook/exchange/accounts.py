@@ -21,7 +21,6 @@ from sealbook.keys import passwords, totp
 from sealbook.keys.format import display_prefix
 from sealbook.keys.model import ApiKeyRecord
 from sealbook.keys.permissions import FUND_MOVING
-from sealbook.store import audit
 from sealbook.store import keys as key_store
 from sealbook.store import users as user_store
 from sealbook.store.users import UserRecord
@@ -67,7 +66,7 @@ class AccountService:
                 if user_store.get_by_name(conn, name) is not None:
                     raise Conflict(f"user {name!r}")
                 user_id = user_store.insert_user(conn, name, digest, now)
-                audit.append(
+                self._ctx.audit.append(
                     conn, now, "user.created", user_id=user_id, ip=ip, detail={"name": name}
                 )
         except IntegrityError:
@@ -88,7 +87,7 @@ class AccountService:
         ok = passwords.verify_password(user.password_hash if user else None, password)
         now = self._ctx.clock.now_ms()
         with self._ctx.engine.begin() as conn:
-            audit.append(
+            self._ctx.audit.append(
                 conn,
                 now,
                 "signin.ok" if ok else "signin.failed",
@@ -116,7 +115,7 @@ class AccountService:
                 totp_failures=0,
                 totp_locked_until_ms=0,
             )
-            audit.append(conn, now, "totp.enrolled", user_id=user.id, ip=ip)
+            self._ctx.audit.append(conn, now, "totp.enrolled", user_id=user.id, ip=ip)
         return TotpEnrolment(secret, totp.provisioning_uri(secret, name))
 
     def totp_confirm(self, name: str, code: str, *, ip: str | None = None) -> None:
@@ -128,7 +127,7 @@ class AccountService:
             error = self._check(conn, user, code, ip)
             if error is None:
                 user_store.update_user(conn, user.id, totp_confirmed=True)
-                audit.append(
+                self._ctx.audit.append(
                     conn, self._ctx.clock.now_ms(), "totp.confirmed", user_id=user.id, ip=ip
                 )
         if error is not None:
@@ -160,7 +159,7 @@ class AccountService:
                 for record in _lost_without_totp(key_store.list_for_user(conn, user.id), now):
                     key_store.update_key(conn, record.id, revoked_ms=now, revoke_reason=reason)
                     prefix = display_prefix(record.api_key)
-                    audit.append(
+                    self._ctx.audit.append(
                         conn,
                         now,
                         "key.revoked",
@@ -178,7 +177,7 @@ class AccountService:
                     totp_failures=0,
                     totp_locked_until_ms=0,
                 )
-                audit.append(
+                self._ctx.audit.append(
                     conn, now, "totp.disabled", user_id=user.id, ip=ip, detail={"revoked": revoked}
                 )
                 if revoked:
@@ -200,7 +199,7 @@ class AccountService:
         """Audit a sign-in refused before the password was checked (too many failures)."""
         with self._ctx.engine.begin() as conn:
             user = user_store.get_by_name(conn, name)
-            audit.append(
+            self._ctx.audit.append(
                 conn,
                 self._ctx.clock.now_ms(),
                 "signin.throttled",
@@ -233,7 +232,7 @@ class AccountService:
                 if isinstance(error, StepUpLocked) or state.locked_until_ms > now
                 else "stepup.failed"
             )
-            audit.append(
+            self._ctx.audit.append(
                 conn,
                 now,
                 kind,

@@ -11,7 +11,6 @@ from sealbook.errors import Conflict, NotFound, ParamInvalid, StepUpError
 from sealbook.exchange.accounts import AccountService
 from sealbook.exchange.context import Context
 from sealbook.markets import Catalog
-from sealbook.store import audit
 from sealbook.store import users as user_store
 from sealbook.store.tables import withdraw_addresses
 
@@ -82,7 +81,7 @@ class AddressService:
                         .returning(withdraw_addresses.c.id)
                     ).scalar_one()
                     booked = BookedAddress(id=int(new_id), **values)  # type: ignore[arg-type]
-                    audit.append(
+                    self._ctx.audit.append(
                         conn,
                         now,
                         "address.added",
@@ -131,7 +130,7 @@ class AddressService:
             ).rowcount
             if not gone:
                 raise NotFound(f"address {address_id}")
-            audit.append(
+            self._ctx.audit.append(
                 conn, now, "address.removed", user_id=user.id, ip=ip, detail={"id": address_id}
             )
 

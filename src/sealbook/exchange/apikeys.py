@@ -21,7 +21,6 @@ from sealbook.keys.format import display_prefix, is_well_formed, new_api_key, ne
 from sealbook.keys.model import ApiKeyRecord, secret_context
 from sealbook.keys.permissions import Permission, describe
 from sealbook.keys.schemes import KeyType, canonical_public_pem, load_public_key
-from sealbook.store import audit
 from sealbook.store import keys as key_store
 from sealbook.store import users as user_store
 from sealbook.store.users import UserRecord
@@ -95,7 +94,7 @@ class KeyService:
             if error is None:
                 self._check_room(conn, user, now)
                 created = self._insert(conn, user, spec, passphrase, scheme_pem, now)
-                audit.append(
+                self._ctx.audit.append(
                     conn,
                     now,
                     "key.created",
@@ -159,7 +158,7 @@ class KeyService:
                     unbound_since_ms=unbound_since,
                     label=new_label,
                 )
-                audit.append(
+                self._ctx.audit.append(
                     conn,
                     now,
                     "key.updated",
@@ -216,7 +215,7 @@ class KeyService:
                 created = self._insert(conn, user, spec, passphrase, scheme_pem, now)
                 dies = now + self._ctx.settings.rotation_grace_s * 1000
                 key_store.update_key(conn, old.id, dies_ms=dies, rotated_to=created.record.api_key)
-                audit.append(
+                self._ctx.audit.append(
                     conn,
                     now,
                     "key.rotated",
@@ -245,7 +244,7 @@ class KeyService:
             record = self._key(conn, api_key, user_id)
             if record.revoked_ms is None:
                 key_store.update_key(conn, record.id, revoked_ms=now, revoke_reason=reason[:200])
-                audit.append(
+                self._ctx.audit.append(
                     conn,
                     now,
                     "key.revoked",

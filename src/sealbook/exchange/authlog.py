@@ -12,7 +12,6 @@ from collections import deque
 
 from sealbook.errors import SealbookError
 from sealbook.exchange.context import Context
-from sealbook.store import audit
 from sealbook.store import keys as key_store
 
 __all__ = ["AuthLog"]
@@ -69,7 +68,7 @@ class AuthLog:
     ) -> None:
         with self._ctx.engine.begin() as conn:
             for ts_ms, code, msg, prefix, ip, user_id in rejections:
-                audit.append(
+                self._ctx.audit.append(
                     conn,
                     ts_ms,
                     "auth.rejected",
@@ -79,7 +78,7 @@ class AuthLog:
                     detail={"code": code, "msg": msg},
                 )
             if dropped:
-                audit.append(
+                self._ctx.audit.append(
                     conn,
                     self._ctx.clock.now_ms(),
                     "auth.rejected.dropped",

@@ -4,6 +4,10 @@ content, so altering, removing or reordering any entry breaks every hash after i
 Pure: hashing and checking. The store appends entries inside the transaction of the
 event they record, and keeps a head (last sequence number and hash) so truncating the
 tail is caught too.
+
+The chain needs no key, so anyone with the database can check it, and anyone who can
+write the database can also rewrite an entry and recompute every hash after it. Each
+entry is therefore also sealed with a keyed MAC (:mod:`sealbook.keys.auditseal`).
 """
 
 from __future__ import annotations
@@ -72,6 +76,9 @@ class ChainReport:
     checked: int
     first_bad_seq: int | None = None
     reason: str = ""
+    # Entries whose seal was checked and found right; 0 when seals were not checked.
+    sealed: int = 0
+    seals_checked: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +86,8 @@ class ChainReport:
             "checked": self.checked,
             "firstBadSeq": self.first_bad_seq,
             "reason": self.reason,
+            "sealed": self.sealed,
+            "sealsChecked": self.seals_checked,
         }
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "api_keys",
     "audit_head",
     "audit_log",
+    "audit_seal",
     "deposits",
     "fills",
     "inbox",
@@ -107,6 +108,15 @@ audit_head = Table(
     Column("id", Integer, primary_key=True),
     Column("seq", BigInteger, nullable=False),
     Column("hash", LargeBinary, nullable=False),
+)
+
+# One HMAC per audit_log entry, keyed from the master key (sealbook.keys.auditseal). A
+# table of its own so databases from before seals gain it through create_all.
+audit_seal = Table(
+    "audit_seal",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("mac", LargeBinary, nullable=False),
 )
 
 # --- the exchange ---------------------------------------------------------------------
