@@ -171,3 +171,26 @@ def test_a_read_only_home_with_the_key_in_the_environment_still_starts(
     assert len(warnings) == 1
     assert "audit-sealed" in warnings[0].getMessage()
     assert base64.b64encode(raw).decode() not in caplog.text
+
+
+def test_without_the_marker_a_deleted_seal_is_still_not_refilled(
+    tmp_path: Path, raw: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A read-only home cannot keep the marker, so every start runs the upgrade again. It
+    seals only entries older than the first sealed one (those from before seals), never
+    one whose seal was deleted: a forger cannot get a rewritten entry sealed that way."""
+    home = tmp_path / "home"
+    home.mkdir()
+    db_url = f"sqlite:///{tmp_path / 'db' / 'sealbook.db'}"
+    with read_only(home), caplog.at_level(logging.WARNING, logger="sealbook.audit"):
+        with opened(home, db_url, raw) as ctx:
+            make_user(ctx, "alice")
+            make_user(ctx, "bob")
+            with ctx.engine.begin() as conn:
+                conn.execute(delete(audit_seal).where(audit_seal.c.seq == EVENTS + 2))
+        with opened(home, db_url, raw) as ctx:  # the upgrade runs again: no marker
+            report = ctx.audit.verify(ctx.engine)
+            assert (report.ok, report.first_bad_seq, report.reason) == (
+                False, EVENTS + 2, NO_SEAL,
+            )
+            assert seal_count(ctx) == 2 * EVENTS - 1

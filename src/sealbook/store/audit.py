@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from sealbook.keys.audit import AuditEntry, ChainReport, canonical_detail, entry_hash, verify_chain
@@ -81,25 +81,33 @@ class AuditLog:
         return seq
 
     def seal_unsealed(self, engine: Engine) -> tuple[int, int]:
-        """Seal every entry that has no seal yet, in one transaction.
+        """Seal the entries from before seals existed, in one transaction.
 
         Returns the head's sequence number and how many entries were sealed now.
 
         For databases written before seals existed. The plain chain is checked first, under
         the head lock: if it is broken nothing is sealed and :class:`AuditChainBroken` is
-        raised. Existing seals are left as they are (``verify`` judges them).
+        raised. Only the unsealed entries *before the first sealed one* are sealed: every
+        entry appended since seals exist got its seal when it was written, so an unsealed
+        entry after a sealed one lost its seal and is left for ``verify`` to report, even
+        when the marker could not be written. Existing seals are left as they are.
         """
         with engine.begin() as conn:
             head_seq, head_hash = _lock_head(conn)
             report = verify_chain(_entries(conn), (head_seq, head_hash))
             if not report.ok:
                 raise AuditChainBroken(report)
+            first_sealed = conn.execute(
+                select(func.min(audit_seal.c.seq))
+            ).scalar_one_or_none()
             unsealed = (
                 select(audit_log.c.seq, audit_log.c.hash)
                 .select_from(audit_log.outerjoin(audit_seal, audit_seal.c.seq == audit_log.c.seq))
                 .where(audit_seal.c.seq.is_(None))
                 .order_by(audit_log.c.seq)
             )
+            if first_sealed is not None:
+                unsealed = unsealed.where(audit_log.c.seq < int(first_sealed))
             batch: list[dict[str, Any]] = []
             rows = conn.execute(unsealed).all()
             for row in rows:

@@ -32,7 +32,8 @@ def seal_existing_entries(settings: Settings, engine: Engine, audit: AuditLog) -
     Raises :class:`~sealbook.store.audit.AuditChainBroken` (sealing nothing) if the plain
     chain does not verify. A marker that cannot be written (a read-only home, with the
     master key from the environment) is logged and skipped: seals are still written on
-    every append, but the next start will seal unsealed entries again.
+    every append, and the next start runs this again, which seals only entries older than
+    the first sealed one (see :meth:`AuditLog.seal_unsealed`).
     """
     marker = settings.audit_sealed_path
     if marker.exists():
@@ -44,9 +45,9 @@ def seal_existing_entries(settings: Settings, engine: Engine, audit: AuditLog) -
         _write_marker(marker, sealed_to)
     except OSError as exc:
         log.warning(
-            "cannot write %s (%s): audit entries are sealed, but every start will seal "
-            "entries that lack a seal again, so a deleted seal goes unnoticed until the "
-            "marker can be written",
+            "cannot write %s (%s): audit entries are sealed, but every start will look "
+            "for entries from before seals again, and a database whose seals were all "
+            "deleted would be sealed afresh; make the home writable",
             marker,
             exc.strerror or type(exc).__name__,
         )
