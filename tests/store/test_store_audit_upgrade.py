@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 
 from fixtures.services import START_MS, make_user
 from sealbook.clock import ManualClock
@@ -51,10 +51,13 @@ def seal_count(ctx: Context) -> int:
 
 
 def make_old_home(home: Path, db_url: str, raw: bytes) -> None:
-    """A home as the version before seals left it: entries, no audit_seal table, no marker."""
+    """A home as the version before seals left it: entries, no audit_seal table, no marker,
+    and no alembic_version (that version had no migrations either)."""
     with opened(home, db_url, raw) as ctx:
         make_user(ctx, "alice")
         audit_seal.drop(ctx.engine)
+        with ctx.engine.begin() as conn:
+            conn.execute(text("DROP TABLE alembic_version"))
     (home / "audit-sealed").unlink()
 
 
