@@ -158,12 +158,17 @@ def read_only(path: Path) -> Iterator[None]:
         path.chmod(0o700)
 
 
+def _home_outside_its_database(tmp_path: Path) -> tuple[Path, str]:
+    """A home and a SQLite database elsewhere, so the home can be made read-only."""
+    home = tmp_path / "home"
+    home.mkdir()
+    return home, f"sqlite:///{tmp_path / 'db' / 'sealbook.db'}"
+
+
 def test_a_read_only_home_with_the_key_in_the_environment_still_starts(
     tmp_path: Path, raw: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    db_url = f"sqlite:///{tmp_path / 'db' / 'sealbook.db'}"
+    home, db_url = _home_outside_its_database(tmp_path)
     with read_only(home), caplog.at_level(logging.WARNING, logger="sealbook.audit"):
         with opened(home, db_url, raw) as ctx:
             make_user(ctx, "alice")
@@ -182,9 +187,7 @@ def test_without_the_marker_a_deleted_seal_is_still_not_refilled(
     """A read-only home cannot keep the marker, so every start runs the upgrade again. It
     seals only entries older than the first sealed one (those from before seals), never
     one whose seal was deleted: a forger cannot get a rewritten entry sealed that way."""
-    home = tmp_path / "home"
-    home.mkdir()
-    db_url = f"sqlite:///{tmp_path / 'db' / 'sealbook.db'}"
+    home, db_url = _home_outside_its_database(tmp_path)
     with read_only(home), caplog.at_level(logging.WARNING, logger="sealbook.audit"):
         with opened(home, db_url, raw) as ctx:
             make_user(ctx, "alice")
