@@ -23,7 +23,7 @@ from sealbook.config import Settings
 from sealbook.exchange.accounts import AccountService
 from sealbook.exchange.apikeys import KeyService
 from sealbook.exchange.context import open_context
-from sealbook.keys.audit import entry_hash
+from sealbook.keys.audit import ANCHOR_DIFFERS, ANCHOR_MISSING, entry_hash
 from sealbook.keys.auditseal import BAD_SEAL, NO_ENTRY, NO_SEAL, SEAL_PURPOSE
 from sealbook.keys.sealing import MasterKey
 from sealbook.store.db import make_engine
@@ -158,6 +158,15 @@ TAMPERING: dict[str, tuple[Callable[[Path], None], int, str]] = {
 }
 
 
+def _last_hash(home: Path) -> str:
+    conn = sqlite3.connect(home / "sealbook.db")
+    try:
+        (digest,) = conn.execute("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    return bytes(digest).hex()
+
+
 def test_untouched_chain_verifies(home: Path) -> None:
     code, report, human = _verify(home)
     assert code == 0
@@ -168,6 +177,7 @@ def test_untouched_chain_verifies(home: Path) -> None:
         "reason": "",
         "sealed": EVENTS,
         "sealsChecked": True,
+        "headHash": _last_hash(home),
     }
     assert human.strip() == f"audit chain intact: {EVENTS} entries, {EVENTS} sealed"
 
@@ -197,6 +207,7 @@ def test_without_the_master_key_a_rehashed_chain_passes_and_says_so(home: Path) 
         "reason": "",
         "sealed": 0,
         "sealsChecked": False,
+        "headHash": _last_hash(home),
     }
     assert f"audit chain intact: {EVENTS} entries (seals not checked: no master key)" in human
 
@@ -246,3 +257,44 @@ def test_a_broken_chain_from_before_seals_stops_every_command(home: Path) -> Non
     code, report, human = _verify(home)
     assert (code, report["firstBadSeq"]) == (1, 5)
     assert "audit chain BROKEN at entry 5" in human
+
+
+def _add_user(home: Path, name: str) -> None:
+    """One more audited event, through the real command (so its entry is sealed)."""
+    made = run_cli(["user", "create", name, "--password-stdin", "--home", str(home)],
+                   env=cli_env(), stdin="a long enough password\n")
+    assert made.returncode == 0, made.stderr
+
+
+def test_an_anchor_catches_the_log_put_back_to_an_older_copy(home: Path) -> None:
+    older = (home / "sealbook.db").read_bytes()  # a backup, 8 entries
+    _add_user(home, "bob")
+    code, report, _ = _verify(home)
+    assert code == 0
+    anchor = f"{report['checked']}:{report['headHash']}"  # kept somewhere else
+    seq = EVENTS + 1
+    assert report["checked"] == seq
+
+    def verify_anchored() -> tuple[int, dict[str, object]]:
+        result = run_cli(["audit", "verify", "--json", "--anchor", anchor, "--home", str(home)],
+                         env=cli_env())
+        return result.returncode, json.loads(result.stdout)
+
+    assert verify_anchored()[0] == 0
+    for leftover in ("sealbook.db-wal", "sealbook.db-shm"):
+        (home / leftover).unlink(missing_ok=True)
+    (home / "sealbook.db").write_bytes(older)  # rolled back: entry 9 is gone
+    assert _verify(home)[0] == 0  # every check inside the database still passes
+    code, report = verify_anchored()
+    assert (code, report["firstBadSeq"], report["reason"]) == (1, seq, ANCHOR_MISSING)
+    _add_user(home, "carol")  # and grows again, past the anchor, with genuine seals
+    assert _verify(home)[0] == 0
+    code, report = verify_anchored()
+    assert (code, report["firstBadSeq"], report["reason"]) == (1, seq, ANCHOR_DIFFERS)
+
+
+@pytest.mark.parametrize("anchor", ["9", "x:ab", "0:" + "00" * 32, "3:abcd"])
+def test_a_malformed_anchor_is_refused(home: Path, anchor: str) -> None:
+    result = run_cli(["audit", "verify", "--anchor", anchor, "--home", str(home)], env=cli_env())
+    assert result.returncode == 2
+    assert "SEQ:HASH" in result.stderr and "Traceback" not in result.stderr

@@ -117,6 +117,7 @@ def test_a_realistic_sequence_leaves_a_verifiable_chain(
         "reason": "",
         "sealed": len(entries),
         "sealsChecked": True,
+        "headHash": entries[-1].hash.hex(),
     }
 
     bobs = audit_store.entries_for_user(ctx.engine, bob.id)

@@ -69,7 +69,7 @@ ALTERATIONS: dict[str, Callable[[Any], Any]] = {
 def test_an_intact_chain_verifies() -> None:
     entries = make_chain()
     report = verify_chain(entries, head_of(entries))
-    assert report == ChainReport(ok=True, checked=N)
+    assert report == ChainReport(ok=True, checked=N, head_hash=entries[-1].hash.hex())
     assert report.as_dict() == {
         "ok": True,
         "checked": N,
@@ -77,6 +77,7 @@ def test_an_intact_chain_verifies() -> None:
         "reason": "",
         "sealed": 0,
         "sealsChecked": False,
+        "headHash": entries[-1].hash.hex(),
     }
 
 

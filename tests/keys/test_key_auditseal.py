@@ -100,6 +100,7 @@ def test_an_intact_sealed_chain_verifies(key: SealKey) -> None:
         "reason": "",
         "sealed": N,
         "sealsChecked": True,
+        "headHash": entries[-1].hash.hex(),
     }
 
 

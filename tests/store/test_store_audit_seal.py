@@ -11,7 +11,7 @@ import os
 
 from sqlalchemy import delete, insert, select, update
 
-from fixtures.services import make_user, rewrite_entry
+from fixtures.services import audit_entries, make_user, rewrite_entry
 from sealbook.exchange.accounts import AccountService
 from sealbook.exchange.context import Context
 from sealbook.keys.auditseal import BAD_SEAL, NO_ENTRY, NO_SEAL, SEAL_PURPOSE
@@ -43,6 +43,7 @@ def test_every_append_writes_a_seal(ctx: Context) -> None:
         "reason": "",
         "sealed": EVENTS,
         "sealsChecked": True,
+        "headHash": audit_entries(ctx)[-1].hash.hex(),
     }
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from sealbook.cli.common import HomeOpt, JsonOpt, emit, settings_for
+from sealbook.cli.common import HomeOpt, JsonOpt, emit, fail, settings_for
+from sealbook.keys.audit import check_anchor, parse_anchor
 from sealbook.store import audit
 from sealbook.store.db import make_engine, migrate
 from sealbook.store.masterkey import MasterKeyMissing, load_master_key
@@ -24,9 +25,24 @@ def _render(d: dict[str, Any]) -> str:
     return f"audit chain intact: {d['checked']} entries ({NO_KEY})"
 
 
+AnchorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--anchor",
+        metavar="SEQ:HASH",
+        help="An entry's seq and hash kept from an earlier `verify --json` (its `checked` "
+        "and `headHash`): the log must still hold it, else it was rolled back or rewritten.",
+    ),
+]
+
+
 @app.command("verify")
-def verify(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+def verify(home: HomeOpt = None, as_json: JsonOpt = False, anchor: AnchorOpt = None) -> None:
     """Recompute every hash and check every seal; exit 1 naming the first bad entry."""
+    try:
+        anchored = parse_anchor(anchor) if anchor is not None else None
+    except ValueError as exc:
+        fail(str(exc), 2)
     # The plain chain needs no master key: it is SHA-256, checkable by anyone with the
     # database. The seals need the key (as `serve` loads it); without it they are skipped
     # and the exit status depends on the plain chain alone.
@@ -46,6 +62,9 @@ def verify(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
             report = audit.verify(engine)
         else:
             report = sealed_by.verify(engine, unsealed_ok=never_sealed)
+        if anchored is not None:
+            seq, digest = anchored
+            report = check_anchor(report, seq, digest, audit.stored_hash(engine, seq))
     finally:
         engine.dispose()
     emit(report.as_dict(), as_json, _render)

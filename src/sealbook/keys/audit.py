@@ -13,12 +13,24 @@ entry is therefore also sealed with a keyed MAC (:mod:`sealbook.keys.auditseal`)
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["GENESIS", "AuditEntry", "ChainReport", "canonical_detail", "entry_hash", "verify_chain"]
+__all__ = [
+    "ANCHOR_DIFFERS",
+    "ANCHOR_MISSING",
+    "GENESIS",
+    "AuditEntry",
+    "ChainReport",
+    "canonical_detail",
+    "check_anchor",
+    "entry_hash",
+    "parse_anchor",
+    "verify_chain",
+]
 
 GENESIS = b"\x00" * 32
 
@@ -79,6 +91,9 @@ class ChainReport:
     # Entries whose seal was checked and found right; 0 when seals were not checked.
     sealed: int = 0
     seals_checked: bool = False
+    # The last entry's hash (hex) when the chain is intact: with ``checked`` (its seq), an
+    # anchor to keep elsewhere and check later (:func:`check_anchor`).
+    head_hash: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +103,7 @@ class ChainReport:
             "reason": self.reason,
             "sealed": self.sealed,
             "sealsChecked": self.seals_checked,
+            "headHash": self.head_hash,
         }
 
 
@@ -132,4 +148,37 @@ def verify_chain(entries: Iterable[AuditEntry], head: tuple[int, bytes] | None) 
         )
     if head_hash != prev:
         return ChainReport(False, checked, last_seq, "the last entry does not match the chain head")
-    return ChainReport(True, checked)
+    return ChainReport(True, checked, head_hash=prev.hex() if checked else "")
+
+
+ANCHOR_MISSING = "it is missing: the log is shorter than an anchor you kept (rolled back?)"
+ANCHOR_DIFFERS = "it does not match an anchor you kept (the log was rolled back or rewritten)"
+
+
+def parse_anchor(text: str) -> tuple[int, bytes]:
+    """``"SEQ:HEX"`` (an entry's seq and hash, as ``verify --json`` reports the last one)."""
+    seq_text, sep, hex_text = text.strip().partition(":")
+    try:
+        seq, digest = int(seq_text), bytes.fromhex(hex_text)
+    except ValueError:
+        seq, digest = 0, b""
+    if not sep or seq < 1 or len(digest) != len(GENESIS):
+        raise ValueError(f"an anchor is SEQ:HASH (64 hex digits), not {text!r}")
+    return seq, digest
+
+
+def check_anchor(
+    report: ChainReport, seq: int, expected: bytes, found: bytes | None
+) -> ChainReport:
+    """An intact chain must still hold entry ``seq`` with the hash recorded earlier:
+    otherwise it was put back to an older copy (and perhaps grew again since) or rewritten
+    whole. ``found`` is that entry's stored hash (None: no such entry)."""
+    if not report.ok:
+        return report
+    if found is None:
+        return ChainReport(False, report.checked, seq, ANCHOR_MISSING, report.sealed,
+                           report.seals_checked)
+    if not hmac.compare_digest(found, expected):
+        return ChainReport(False, report.checked, seq, ANCHOR_DIFFERS, report.sealed,
+                           report.seals_checked)
+    return report

@@ -18,7 +18,7 @@ from sealbook.keys.auditseal import SealKey, verify_sealed_chain
 from sealbook.keys.sealing import MasterKey
 from sealbook.store.tables import audit_head, audit_log, audit_seal
 
-__all__ = ["AuditChainBroken", "AuditLog", "entries_for_user", "verify"]
+__all__ = ["AuditChainBroken", "AuditLog", "entries_for_user", "stored_hash", "verify"]
 
 _BATCH = 1_000
 
@@ -205,6 +205,13 @@ def _entries(conn: Connection, where: Any = None, limit: int | None = None) -> I
 def entries_for_user(engine: Engine, user_id: int, limit: int = 100) -> list[AuditEntry]:
     with engine.connect() as conn:
         return list(_entries(conn, audit_log.c.user_id == user_id, limit))
+
+
+def stored_hash(engine: Engine, seq: int) -> bytes | None:
+    """The hash stored with entry ``seq``, or None if there is no such entry."""
+    with engine.connect() as conn:
+        found = conn.execute(select(audit_log.c.hash).where(audit_log.c.seq == seq)).first()
+    return bytes(found.hash) if found is not None else None
 
 
 def verify(engine: Engine) -> ChainReport:
