@@ -152,18 +152,19 @@ class AuditLog:
     __str__ = __repr__
 
 
+_HEAD = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+
+
 def _lock_head(conn: Connection) -> tuple[int, bytes]:
-    head_query = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+    query = _HEAD
     if conn.dialect.name != "sqlite":  # SQLite already holds the write lock (BEGIN IMMEDIATE)
-        head_query = head_query.with_for_update()
-    row = conn.execute(head_query).one()
+        query = query.with_for_update()
+    row = conn.execute(query).one()
     return int(row.seq), bytes(row.hash)
 
 
 def _head(conn: Connection) -> tuple[int, bytes] | None:
-    row = conn.execute(
-        select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
-    ).first()
+    row = conn.execute(_HEAD).first()
     return (int(row.seq), bytes(row.hash)) if row is not None else None
 
 

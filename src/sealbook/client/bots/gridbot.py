@@ -19,7 +19,7 @@ from sealbook.client.bots.grid import GridPlan, GridSpec, plan_grid
 from sealbook.client.bots.reconcile import Done, finished, resolve_intents, send_intent, sync_fills
 from sealbook.client.bots.retry import Backoff, Stopped, pause
 from sealbook.client.bots.state import LIVE, BotState
-from sealbook.client.bots.venue import Book, Venue
+from sealbook.client.bots.venue import Book, Fill, Venue
 from sealbook.client.errors import ClientError
 
 __all__ = ["GridBot", "GridStatus"]
@@ -195,7 +195,7 @@ class GridBot:
                 # Cancelled by someone else after a partial fill. What it bought or sold
                 # stays this cell's: only the rest is placed again, and the cell turns
                 # once the whole size has traded, so the grid never trades it twice.
-                carry: dict[str, list[str]] = self.state.get_json("carry") or {}
+                carry = self._carry()
                 carry.setdefault(str(order.cell), []).append(order.client_oid)
                 self.state.put_json("carry", carry)
         fills = self.state.fills(order.client_oid)
@@ -215,10 +215,16 @@ class GridBot:
                 return net
         return size
 
-    def _carried(self, cell: int) -> list[str]:
-        """Partly filled orders of this cell's current side that someone else cancelled."""
+    def _carry(self) -> dict[str, list[str]]:
+        """Cell → partly filled orders of its current side that someone else cancelled."""
         carry: dict[str, list[str]] = self.state.get_json("carry") or {}
-        return list(carry.get(str(cell), []))
+        return carry
+
+    def _carried(self, cell: int) -> list[str]:
+        return list(self._carry().get(str(cell), []))
+
+    def _fills_of(self, oids: list[str]) -> list[Fill]:
+        return [f for oid in oids for f in self.state.fills(oid)]
 
     def _turn_cell(self, cell: int, oids: list[str], side: str) -> None:
         """The cell's ``side`` has traded its size (over the orders ``oids``): the next
@@ -227,8 +233,7 @@ class GridBot:
         legs: list[str | list[str]] = self.state.get_json("legs")
         leg = _leg_oids(legs[cell])
         if leg:
-            first = [f for oid in leg for f in self.state.fills(oid)]
-            second = [f for oid in oids for f in self.state.fills(oid)]
+            first, second = self._fills_of(leg), self._fills_of(oids)
             buys, sells = (first, second) if side == "sell" else (second, first)
             profit = pnl.pair_profit(buys, sells, self.market)
             self.state.add_pair(cell, leg[-1], oids[-1], profit, self.clock_ms())
@@ -241,12 +246,11 @@ class GridBot:
         # the base coin), so fees never eat into the base the other cells need.
         got: dict[str, str] = self.state.get_json("delivered") or {}
         if side == "buy":
-            bought = [f for oid in oids for f in self.state.fills(oid)]
-            got[str(cell)] = str(pnl.delivered(bought, self.market))
+            got[str(cell)] = str(pnl.delivered(self._fills_of(oids), self.market))
         else:
             got.pop(str(cell), None)
         self.state.put_json("delivered", got)
-        carry: dict[str, list[str]] = self.state.get_json("carry") or {}
+        carry = self._carry()
         if carry.pop(str(cell), None) is not None:
             self.state.put_json("carry", carry)
         self.state.put_json("sides", sides)
