@@ -6,7 +6,7 @@ log that loads but is wrong, and looks for the line that names the breakage.
 
 from __future__ import annotations
 
-from sealbook.ledger import Account, Kind, Ledger, Posting
+from sealbook.ledger import FEES, Account, Kind, Ledger, Posting
 from sealbook.money import from_units
 
 USDT, BTC = "USDT", "BTC"
@@ -40,7 +40,7 @@ def test_sound_ledger_has_no_violations() -> None:
 
 def test_each_asset_sums_to_zero() -> None:
     ledger = _ledger()
-    ledger._balances[Account.fees(USDT)] = 5  # money from nowhere
+    ledger._cell(FEES, USDT)[0] = 5  # money from nowhere
     problems = ledger.check_invariants()
     assert "asset USDT: accounts sum to 5, not 0" in problems
     assert not any("asset BTC" in line for line in problems)
@@ -77,8 +77,8 @@ def test_frozen_balance_equals_open_holds() -> None:
 def test_every_balance_equals_its_postings() -> None:
     ledger = _ledger()
     # Moving one atom between two users keeps every sum at zero: only the log disagrees.
-    ledger._balances[Account.available(ALICE, USDT)] -= 1
-    ledger._balances[Account.available(BOB, USDT)] += 1
+    ledger._cell(ALICE, USDT)[0] -= 1
+    ledger._cell(BOB, USDT)[0] += 1
     problems = ledger.check_invariants()
     assert problems == [
         f"account 1/USDT/available holds {60 * U - 1} but its postings add up to {60 * U}",
@@ -88,7 +88,7 @@ def test_every_balance_equals_its_postings() -> None:
 
 def test_posting_log_is_contiguous_and_positive() -> None:
     ledger = _ledger()
-    ledger._postings[1] = ledger._postings[1]._replace(seq=9)
+    ledger._log[1] = (9, *ledger._log[1][1:])  # type: ignore[assignment]
     assert ledger.check_invariants() == ["posting log has seq 9 where 2 belongs"]
     ledger = Ledger.from_postings(
         [_posting(1, Account.world(USDT), Account.available(ALICE, USDT), 0)]
@@ -110,7 +110,7 @@ def test_hold_remaining_equals_its_postings() -> None:
 
 def test_hold_record_matches_its_opening_posting() -> None:
     ledger = _ledger()
-    ledger._holds["h1"] = ledger._holds["h1"]._replace(ref="o9")
+    ledger._holds["h1"] = (*ledger._holds["h1"][:5], "o9")
     problems = ledger.check_invariants()
     assert len(problems) == 1
     assert problems[0].startswith("hold 'h1' is recorded as Hold(id='h1', user=1, asset='USDT'")

@@ -84,6 +84,7 @@ def test_deposit_credits_the_user_from_world() -> None:
     assert ledger.all_accounts() == {
         Account.world(USDT): -1000 * U,
         Account.available(ALICE, USDT): 1000 * U,
+        Account.frozen(ALICE, USDT): 0,  # a user's asset has both buckets
     }
     assert ledger.check_invariants() == []
 

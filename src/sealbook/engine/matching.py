@@ -121,6 +121,13 @@ class Engine:
         order = self._orders.get(order_id)
         return None if order is None else replace(order)
 
+    def is_resting(self, order_id: int) -> bool:
+        return order_id in self._orders
+
+    def resting_ids(self) -> list[int]:
+        """The id of every resting order, on any book."""
+        return list(self._orders)
+
     def depth(self, symbol: str, limit: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """``(bids, asks)``, up to ``limit`` levels each, best first: ``(price_ticks, lots)``."""
         return self._book(symbol).depth(limit)

@@ -4,7 +4,9 @@ Pure and deterministic: no I/O, time comes in with each command, ids are sequent
 service layer persists what each command changed (:meth:`ExchangeCore.drain`) in one
 transaction, and answers the caller only after it committed.
 
-Money flow of an order:
+The money moves in :class:`~sealbook.exchange.settlement.Settlement`; this class adds what
+the wire needs around it: parsing and validation, clientOids, order and fill records,
+deposits and withdrawals. Money flow of an order:
 
 * placing holds what the order may spend: quote for a buy (``price × size``, or a market
   buy's budget), base for a sell; 43012 if the available balance is short;
@@ -55,20 +57,21 @@ from sealbook.exchange.orders import (
     is_generated_oid,
     is_valid_client_oid,
 )
-from sealbook.ledger import Account, Kind, Ledger, Posting, Transfer
+from sealbook.exchange.settlement import FillFees, Settlement
+from sealbook.ledger import Account, Kind, Ledger, Transfer
+from sealbook.ledger.records import Entry
 from sealbook.markets import Catalog, Symbol
-from sealbook.markets.fees import FeeSchedule, bgb_fee_atoms, fee_atoms
+from sealbook.markets.fees import FeeSchedule
 from sealbook.money import ATOMS_PER_UNIT, parse_atoms
 
 __all__ = ["Changes", "ExchangeCore", "PlaceRequest"]
 
-BGB = "BGB"
 # Closed orders kept in memory (for clientOid retries and orderInfo without a database
 # read); older ones are read from the database.
 MAX_CLOSED_IN_MEMORY = 2_000
-# Postings kept in memory before committed ones are compacted away.
-COMPACT_AFTER = 5_000
-USDT = "USDT"
+# Postings kept in memory before committed ones are compacted away (flat tuples of
+# atoms, about 200 bytes each, which the garbage collector stops tracking).
+COMPACT_AFTER = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,7 @@ class Changes:
     orders: dict[int, Order] = field(default_factory=dict)
     fills: list[MyFill] = field(default_factory=list)
     trades: list[Fill] = field(default_factory=list)
-    postings: list[Posting] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)  # ledger postings, as logged
     deposits: list[Deposit] = field(default_factory=list)
     withdrawals: dict[int, Withdrawal] = field(default_factory=dict)
     bgb_deduct: dict[int, bool] = field(default_factory=dict)
@@ -101,7 +104,7 @@ class Changes:
         return bool(
             self.orders
             or self.fills
-            or self.postings
+            or self.entries
             or self.deposits
             or self.withdrawals
             or self.bgb_deduct
@@ -126,6 +129,10 @@ class ExchangeCore:
         self.engine = Engine(trade_seq)
         for symbol in catalog.symbols:
             self.engine.add_symbol(symbol.symbol)
+        self.settlement = Settlement(catalog, self.engine, self.ledger, self.fees)
+        # Shared with the settlement: who pays fees in BGB, and the last price per symbol.
+        self.bgb_deduct: set[int] = self.settlement.bgb_deduct
+        self.last_price: dict[str, int] = self.settlement.last_price
         self.orders: dict[int, Order] = {}
         self.by_client: dict[tuple[int, str], int] = {}
         self.withdrawals: dict[int, Withdrawal] = {}
@@ -140,8 +147,6 @@ class ExchangeCore:
         self.max_closed_in_memory = MAX_CLOSED_IN_MEMORY
         self.compact_after = COMPACT_AFTER
         self.retired_withdrawal_oids: set[tuple[int, str]] = set()
-        self.bgb_deduct: set[int] = set()
-        self.last_price: dict[str, int] = {}
         self._next_order_id = next_order_id
         self._next_deposit_id = next_deposit_id
         self._next_withdrawal_id = next_withdrawal_id
@@ -162,17 +167,15 @@ class ExchangeCore:
             if existing.same_terms(order):
                 return existing  # a retry of an order that was placed: idempotent
             raise DuplicateOrder()
-        hold_asset, hold_atoms = self._hold_for(sym, order)
         self._check_value(sym, order)
         # Built (and its stpMode parsed) before the hold: a refused order changes nothing.
         new_order = self._engine_order(sym, order, req)
         self._next_order_id += 1
-        self.ledger.hold(order.hold_id, user_id, hold_asset, hold_atoms, ref=order.hold_id)
+        result, fees = self.settlement.place(sym, new_order, now_ms, hold_atoms=order.budget_atoms)
         self.orders[order.order_id] = order
         self.by_client[key] = order.order_id
-        result = self.engine.place(new_order, now_ms)
-        for fill in result.fills:
-            self._settle(sym, fill, now_ms)
+        for fill, fill_fees in zip(result.fills, fees, strict=True):
+            self._record_fill(sym, fill, fill_fees, now_ms)
         for gone in result.cancelled:
             victim = self.orders[gone.order_id]
             victim.cancel_reason = gone.reason.value
@@ -202,7 +205,7 @@ class ExchangeCore:
         order = self.find(user_id, order_id=order_id, client_oid=client_oid)
         if order is None or (symbol and order.symbol != symbol) or not order.is_open:
             raise OrderNotFound()
-        if self.engine.cancel(order.symbol, order.order_id) is None:
+        if not self.settlement.cancel(order.symbol, order.order_id):
             raise OrderNotFound()
         order.status = OrderStatus.CANCELLED
         order.cancel_reason = CancelReason.USER.value
@@ -361,18 +364,11 @@ class ExchangeCore:
 
     def price_of(self, symbol: str) -> int:
         """Last traded price in ticks, or the catalog's reference price before any trade."""
-        last = self.last_price.get(symbol)
-        return last if last is not None else self.catalog.symbol(symbol).ref_ticks
+        return self.settlement.price_of(symbol)
 
     def usdt_value(self, coin: str, atoms: int) -> int:
         """``atoms`` of ``coin`` valued in USDT atoms at the last price (rounded down)."""
-        if coin == USDT:
-            return atoms
-        symbol = f"{coin}{USDT}"
-        if not self.catalog.has_symbol(symbol):
-            return 0
-        scale: int = 10 ** self.catalog.symbol(symbol).price_places
-        return atoms * self.price_of(symbol) // scale
+        return self.settlement.usdt_value(coin, atoms)
 
     def check_invariants(self) -> list[str]:
         """Ledger invariants, plus: every open order and pending withdrawal has its hold."""
@@ -389,6 +385,7 @@ class ExchangeCore:
             if w.status is WithdrawalStatus.PENDING:
                 expected[w.hold_id] = w.amount_atoms + w.fee_atoms
         problems.extend(self.ledger.check_invariants(expected))
+        problems.extend(self.settlement.check_invariants())
         try:
             self.engine.check_invariants()
         except AssertionError as exc:
@@ -410,8 +407,8 @@ class ExchangeCore:
         """The store has ``changes``. Once enough postings piled up, drop the committed
         ones from memory: the database has them, and a log kept whole would make every
         full garbage collection longer."""
-        if changes.postings and self.ledger.kept >= self.compact_after:
-            self.ledger.compact(changes.postings[-1].seq)
+        if changes.entries and self.ledger.kept >= self.compact_after:
+            self.ledger.compact(changes.entries[-1][0])
 
     # --- restart -----------------------------------------------------------------------
 
@@ -428,7 +425,7 @@ class ExchangeCore:
             sym = self.catalog.symbol(order.symbol)
             # The engine counts quote in ticks*lots units; the book's invariants check a
             # partly filled order's fills against its limit, so they must come back too.
-            filled_quote = order.filled_quote_atoms // (ATOMS_PER_UNIT // 10**sym.quote_places)
+            filled_quote = order.filled_quote_atoms // sym.quote_unit_atoms
             self.engine.restore(
                 RestingOrder(
                     order.order_id,
@@ -496,15 +493,6 @@ class ExchangeCore:
             price, lots, budget, OrderStatus.LIVE, now_ms, now_ms,
         )  # fmt: skip
 
-    def _hold_for(self, sym: Symbol, order: Order) -> tuple[str, int]:
-        if order.side is Side.SELL:
-            assert order.size_lots is not None
-            return sym.base, sym.base_atoms(order.size_lots)
-        if order.budget_atoms is not None:
-            return sym.quote, order.budget_atoms
-        assert order.price_ticks is not None and order.size_lots is not None
-        return sym.quote, sym.quote_atoms(order.price_ticks, order.size_lots)
-
     def _check_value(self, sym: Symbol, order: Order) -> None:
         if order.budget_atoms is not None:
             quote_atoms = order.budget_atoms
@@ -545,102 +533,40 @@ class ExchangeCore:
             order.order_id, order.user_id, sym.symbol, order.size_lots, stp=stp
         )
 
-    def _settle(self, sym: Symbol, fill: Fill, now_ms: int) -> None:
+    def _record_fill(self, sym: Symbol, fill: Fill, fees: FillFees, now_ms: int) -> None:
+        """Both sides' records of one fill the settlement has paid."""
         taker = self.orders[fill.taker_order_id]
         maker = self.orders[fill.maker_order_id]
         buyer, seller = (taker, maker) if fill.taker_side is Side.BUY else (maker, taker)
-        ledger = self.ledger
-        ref = f"t{fill.trade_id}"
-        base_atoms = sym.base_atoms(fill.lots)
-        quote_atoms = sym.quote_atoms(fill.price_ticks, fill.lots)
-        buyer_hold = ledger.get_hold(buyer.hold_id)
-        seller_hold = ledger.get_hold(seller.hold_id)
-        batch = [
-            Transfer.settle(
-                seller_hold, Account.available(buyer.user_id, sym.base), base_atoms, Kind.TRADE, ref
-            ),
-            Transfer.settle(
-                buyer_hold,
-                Account.available(seller.user_id, sym.quote),
-                quote_atoms,
-                Kind.TRADE,
-                ref,
-            ),
-        ]
-        if buyer.price_ticks is not None and buyer.price_ticks > fill.price_ticks:
-            improvement = sym.quote_atoms(buyer.price_ticks - fill.price_ticks, fill.lots)
-            batch.append(Transfer.release(buyer_hold, improvement, ref=ref))
-        value_usdt = self.usdt_value(sym.quote, quote_atoms)
-        fills: list[MyFill] = []
-        for order, coin, received in (
-            (buyer, sym.base, base_atoms),
-            (seller, sym.quote, quote_atoms),
+        quote_atoms = fill.price_ticks * fill.lots * sym.quote_unit_atoms
+        buyer_coin, buyer_fee, seller_coin, seller_fee = fees
+        fills = self._changes.fills
+        for order, fee_coin, fee in (
+            (buyer, buyer_coin, buyer_fee),
+            (seller, seller_coin, seller_fee),
         ):
-            maker_side = order is maker
-            rate = self.fees.spot(maker=maker_side)
-            fee_coin, fee = coin, fee_atoms(received, rate)
-            if order.user_id in self.bgb_deduct and fee > 0:
-                bgb = self._bgb_fee(fee_atoms(value_usdt, rate))
-                # Only BGB already available counts, not BGB this very fill brings in.
-                if 0 < bgb <= ledger.available(order.user_id, BGB):
-                    fee_coin, fee = BGB, bgb
-            if fee > 0:
-                batch.append(
-                    Transfer.move(
-                        f"fee:{ref}:{order.order_id}",
-                        Account.available(order.user_id, fee_coin),
-                        Account.fees(fee_coin),
-                        fee,
-                        Kind.FEE,
-                        ref,
-                    )
-                )
             order.fees[fee_coin] = order.fees.get(fee_coin, 0) + fee
             order.filled_lots += fill.lots
             order.filled_quote_atoms += quote_atoms
             order.utime_ms = now_ms
             fills.append(
                 MyFill(
-                    fill.trade_id,
-                    order.order_id,
-                    order.user_id,
-                    sym.symbol,
-                    order.side,
-                    order.type,
-                    fill.price_ticks,
-                    fill.lots,
-                    quote_atoms,
-                    maker_side,
-                    fee_coin,
-                    fee,
-                    now_ms,
+                    fill.trade_id, order.order_id, order.user_id, sym.symbol, order.side,
+                    order.type, fill.price_ticks, fill.lots, quote_atoms, order is maker,
+                    fee_coin, fee, now_ms,
                 )
-            )
-        ledger.apply(batch)
+            )  # fmt: skip
         if maker.size_lots is not None and maker.filled_lots >= maker.size_lots:
             maker.status = OrderStatus.FILLED
             self._finish(maker, now_ms)
         else:
             maker.status = OrderStatus.PARTIALLY_FILLED
             self._touch(maker)
-        self.last_price[sym.symbol] = fill.price_ticks
-        self._changes.fills.extend(fills)
         self._changes.trades.append(fill)
 
-    def _bgb_fee(self, fee_value_usdt: int) -> int:
-        symbol = f"{BGB}{USDT}"
-        sym = self.catalog.symbol(symbol)
-        return bgb_fee_atoms(
-            fee_value_usdt,
-            self.price_of(symbol),
-            sym.price_places,
-            discount_ppm=self.fees.bgb_discount_ppm,
-        )
-
     def _finish(self, order: Order, now_ms: int) -> None:
-        """The order left the book: give back what is left of its hold."""
+        """The order left the book (the settlement released what was left of its hold)."""
         order.utime_ms = now_ms
-        self.ledger.release_rest(order.hold_id)
         self._touch(order)
         self._closing(order)
 
@@ -670,5 +596,5 @@ class ExchangeCore:
 
     def _collect(self) -> None:
         if self.ledger.last_seq > self._posted:
-            self._changes.postings.extend(self.ledger.postings(self._posted))
+            self._changes.entries.extend(self.ledger.entries(self._posted))
             self._posted = self.ledger.last_seq

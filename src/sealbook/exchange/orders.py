@@ -17,6 +17,7 @@ __all__ = [
     "WithdrawalStatus",
     "is_generated_oid",
     "is_valid_client_oid",
+    "order_hold_id",
 ]
 
 # clientOids the exchange makes up: the prefix and a number (``sb17``, ``sbw3``). Clients
@@ -33,6 +34,11 @@ def is_valid_client_oid(text: str) -> bool:
 
 def is_generated_oid(client_oid: str, prefix: str) -> bool:
     return client_oid.startswith(prefix) and client_oid[len(prefix) :].isdigit()
+
+
+def order_hold_id(order_id: int) -> str:
+    """The ledger hold an order's funds sit under."""
+    return f"o{order_id}"
 
 
 @dataclass(slots=True)
@@ -65,7 +71,7 @@ class Order:
     hold_id: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self.hold_id = f"o{self.order_id}"
+        self.hold_id = order_hold_id(self.order_id)
 
     def snapshot(self) -> Order:
         """A copy as of now (``fees`` copied too), for the store to write while the live

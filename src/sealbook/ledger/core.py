@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import cast
+from typing import Final, cast
 
 from sealbook.errors import Conflict, InsufficientBalance, NotFound, ParamInvalid
 from sealbook.ledger.accounts import (
@@ -13,13 +13,29 @@ from sealbook.ledger.accounts import (
     WORLD,
     Account,
     Kind,
+    Owner,
     check_account,
     is_user,
 )
 from sealbook.ledger.invariants import audit, compare_open_holds
-from sealbook.ledger.records import RELEASE_KIND, Checkpoint, Hold, Posting, Transfer
+from sealbook.ledger.records import (
+    RELEASE_KIND,
+    Checkpoint,
+    Entry,
+    Hold,
+    HoldRow,
+    Posting,
+    Transfer,
+    entry_id,
+    posting_of,
+)
 
 __all__ = ["Ledger"]
+
+# Kinds as plain strings: the trading path logs one with every posting.
+ORDER_HOLD: Final = Kind.ORDER_HOLD.value
+TRADE: Final = Kind.TRADE.value
+FEE: Final = Kind.FEE.value
 
 
 class Ledger:
@@ -27,28 +43,39 @@ class Ledger:
 
     Every change is a batch of :class:`Transfer` given to :meth:`apply`, which checks the
     whole batch against a scratch copy of what it touches and only then writes: a batch
-    applies completely or not at all. The other mutators are one-transfer batches.
+    applies completely or not at all. The other mutators are one-transfer batches, except
+    the trading path, which runs on every order and fill: :meth:`open_hold`,
+    :meth:`trade` and :meth:`close_hold` check everything that can go wrong before they
+    write, log flat :data:`~sealbook.ledger.records.Entry` tuples, and build no objects.
+
+    Their transfer ids follow the builders' rules and are indexed only when :meth:`apply`
+    or :meth:`posting` next needs them: they cannot collide with one another (one hold per
+    order, one trade ref per fill), and before they write they check the ids
+    :meth:`apply` has taken.
+
+    Balances live in one small list per owner and asset, ``[available, frozen]``; system
+    owners (WORLD, FEES) use only the first.
     """
 
     __slots__ = (
-        "_assets",
-        "_balances",
+        "_bal",
         "_base",
         "_by_id",
         "_holds",
-        "_postings",
+        "_indexed",
+        "_log",
         "_remaining",
     )
 
     def __init__(self) -> None:
-        self._balances: dict[Account, int] = {}
-        self._postings: list[Posting] = []
+        self._bal: dict[Owner, dict[str, list[int]]] = {}  # owner → asset → [avail, frozen]
+        self._log: list[Entry] = []
         # What :meth:`compact` forgot: the state as of the last posting it dropped.
         self._base = Checkpoint()
-        self._by_id: dict[str, Posting] = {}
-        self._holds: dict[str, Hold] = {}  # every hold ever opened; a hold id is never reused
+        self._by_id: dict[str, Entry] = {}  # transfer id → entry, up to seq ``_indexed``
+        self._indexed = 0
+        self._holds: dict[str, HoldRow] = {}  # every hold opened; a hold id is never reused
         self._remaining: dict[str, int] = {}  # open holds only: closed ones leave
-        self._assets: dict[int, set[str]] = {}  # user → assets, so balances(user) is no scan
 
     # --- changing it -------------------------------------------------------------------
 
@@ -61,17 +88,13 @@ class Ledger:
         other contents (or twice in the batch), ``NotFound`` for an unknown hold, and
         ``ParamInvalid`` for a transfer that cannot exist.
         """
-        balances, by_id, holds, remaining = (
-            self._balances,
-            self._by_id,
-            self._holds,
-            self._remaining,
-        )
+        self._index()
+        by_id, holds, remaining = self._by_id, self._holds, self._remaining
         staged: dict[Account, int] = {}
         staged_left: dict[str, int] = {}
-        opened: dict[str, Hold] = {}
+        opened: dict[str, HoldRow] = {}
         seen: set[str] = set()
-        plan: list[Transfer | Posting] = []
+        plan: list[Transfer | Entry] = []
 
         for transfer in transfers:
             transfer_id, debit, credit, amount, kind, ref, hold_id = transfer
@@ -80,7 +103,7 @@ class Ledger:
             seen.add(transfer_id)
             posted = by_id.get(transfer_id)
             if posted is not None:
-                if posted.transfer() != transfer:
+                if posting_of(posted).transfer() != transfer:
                     raise Conflict("a different transfer with this id")
                 plan.append(posted)
                 continue
@@ -91,10 +114,8 @@ class Ledger:
                 raise ParamInvalid("kind", "kind and ref must be strings")
             if type(amount) is not int or amount <= 0:
                 raise ParamInvalid("amount", "must be a positive int of atoms")
-            if debit not in balances:
-                check_account(debit, "debit")
-            if credit not in balances:
-                check_account(credit, "credit")
+            check_account(debit, "debit")
+            check_account(credit, "credit")
             if debit == credit:
                 raise ParamInvalid("credit", "must differ from the debit account")
             if debit.asset != credit.asset:
@@ -111,15 +132,20 @@ class Ledger:
                 if hold_id in holds or hold_id in opened:
                     raise Conflict("a hold with this id")
                 # A frozen account's owner is a user (check_account), hence the cast.
-                opened[hold_id] = Hold(
-                    hold_id, cast(int, credit.owner), credit.asset, amount, kind, ref
+                opened[hold_id] = (
+                    hold_id,
+                    cast(int, credit.owner),
+                    credit.asset,
+                    amount,
+                    kind,
+                    ref,
                 )
                 staged_left[hold_id] = amount
             elif debit.bucket == FROZEN:
-                hold = opened.get(hold_id) or holds.get(hold_id)
-                if hold is None:
+                row = opened.get(hold_id) or holds.get(hold_id)
+                if row is None:
                     raise NotFound("hold")
-                if debit.owner != hold.user or debit.asset != hold.asset:
+                if debit.owner != row[1] or debit.asset != row[2]:
                     raise ParamInvalid("debit", "must be the hold's frozen account")
                 left = staged_left.get(hold_id)
                 left = (remaining.get(hold_id, 0) if left is None else left) - amount
@@ -130,35 +156,31 @@ class Ledger:
                 raise ParamInvalid("hold_id", "a hold transfer debits or credits a frozen bucket")
 
             balance = staged.get(debit)
-            balance = (balances.get(debit, 0) if balance is None else balance) - amount
+            balance = (self.balance(debit) if balance is None else balance) - amount
             if balance < 0 and debit.owner != WORLD:
                 raise InsufficientBalance()
             staged[debit] = balance
             balance = staged.get(credit)
-            staged[credit] = (balances.get(credit, 0) if balance is None else balance) + amount
+            staged[credit] = (self.balance(credit) if balance is None else balance) + amount
             plan.append(transfer)
 
         # Nothing below raises: the batch is committed whole.
-        postings, result = self._postings, []
+        log, result = self._log, []
         for item in plan:
-            if isinstance(item, Posting):
-                result.append(item)
+            if not isinstance(item, Transfer):
+                result.append(posting_of(item))
                 continue
             transfer_id, debit, credit, amount, kind, ref, hold_id = item
-            posting = Posting(
-                self._base.seq + len(postings) + 1, transfer_id, debit, credit, debit.asset,
-                amount, kind, ref,
-                hold_id,
+            entry: Entry = (
+                self._base.seq + len(log) + 1, transfer_id, kind, ref, hold_id, debit.asset,
+                amount, debit.owner, debit.bucket, credit.owner, credit.bucket,
             )  # fmt: skip
-            postings.append(posting)
-            by_id[transfer_id] = posting
-            result.append(posting)
-        for account, balance in staged.items():
-            if account not in balances:
-                owner = account.owner
-                if is_user(owner):
-                    self._assets.setdefault(owner, set()).add(account.asset)
-            balances[account] = balance
+            log.append(entry)
+            by_id[transfer_id] = entry
+            result.append(posting_of(entry))
+        self._indexed = self.last_seq
+        for (owner, asset, bucket), balance in staged.items():
+            self._cell(owner, asset)[bucket == FROZEN] = balance
         holds.update(opened)
         for hold_id, left in staged_left.items():
             if left:
@@ -178,48 +200,225 @@ class Ledger:
         asset: str,
         amount: int,
         *,
-        kind: str = Kind.ORDER_HOLD,
+        kind: str = ORDER_HOLD,
         ref: str | None = None,
     ) -> Posting:
-        """Freeze ``amount`` of ``user``'s available ``asset`` under ``hold_id``.
-
-        Every order opens one, so the plain case skips :meth:`apply`'s general checks
-        (it builds a posting that cannot be malformed); anything unusual, a replayed id
-        included, goes through :meth:`apply`.
-        """
+        """Freeze ``amount`` of ``user``'s available ``asset`` under ``hold_id``. The same
+        hold again returns its opening posting (or ``Conflict`` if it differs)."""
         ref = hold_id if ref is None else ref
-        transfer_id = f"{kind}@{hold_id}"
+        before = self.last_seq
+        self.open_hold(hold_id, user, asset, amount, kind, ref)
+        if self.last_seq > before:
+            return posting_of(self._log[-1])
+        # A replay: open_hold found it, so apply() returns the original posting.
+        return self.apply([Transfer.hold(hold_id, user, asset, amount, kind=kind, ref=ref)])[0]
+
+    def open_hold(
+        self,
+        hold_id: str,
+        user: int,
+        asset: str,
+        amount: int,
+        kind: str = ORDER_HOLD,
+        ref: str | None = None,
+    ) -> None:
+        """:meth:`hold` without building the :class:`Posting`: what every order does.
+
+        The plain case logs its entry without :meth:`apply`'s general checks (it cannot
+        be malformed); anything unusual, a replayed id included, goes through :meth:`apply`.
+        """
+        if ref is None:
+            ref = hold_id
         if (
             type(amount) is not int
             or amount <= 0
-            or not is_user(user)
-            or not (type(asset) is str and asset)
-            or not (type(hold_id) is str and hold_id)
+            or type(user) is not int
+            or user <= 0
+            or type(asset) is not str
+            or not asset
+            or type(hold_id) is not str
+            or not hold_id
             or not isinstance(kind, str)
             or not isinstance(ref, str)
             or hold_id in self._holds
-            or transfer_id in self._by_id
+            or f"{kind}@{hold_id}" in self._by_id
         ):
-            return self.apply([Transfer.hold(hold_id, user, asset, amount, kind=kind, ref=ref)])[0]
-        balances = self._balances
-        available = Account(user, asset, AVAILABLE)
-        frozen = Account(user, asset, FROZEN)
-        left = balances.get(available, 0) - amount
-        if left < 0:
+            self.apply([Transfer.hold(hold_id, user, asset, amount, kind=kind, ref=ref)])
+            return
+        assets = self._bal.get(user)
+        cell = None if assets is None else assets.get(asset)
+        if cell is None or cell[0] < amount:
             raise InsufficientBalance()
-        posting = Posting(
-            self._base.seq + len(self._postings) + 1, transfer_id, available, frozen, asset,
-            amount, kind, ref, hold_id,
+        cell[0] -= amount
+        cell[1] += amount
+        log = self._log
+        log.append(
+            (self._base.seq + len(log) + 1, None, kind, ref, hold_id, asset, amount, user,
+             AVAILABLE, user, FROZEN)
         )  # fmt: skip
-        self._postings.append(posting)
-        self._by_id[transfer_id] = posting
-        if available not in balances or frozen not in balances:
-            self._assets.setdefault(user, set()).add(asset)
-        balances[available] = left
-        balances[frozen] = balances.get(frozen, 0) + amount
-        self._holds[hold_id] = Hold(hold_id, user, asset, amount, kind, ref)
+        self._holds[hold_id] = (hold_id, user, asset, amount, kind, ref)
         self._remaining[hold_id] = amount
-        return posting
+
+    def trade(
+        self,
+        ref: str,
+        buyer_hold: str,
+        seller_hold: str,
+        base: int,
+        quote: int,
+        improvement: int = 0,
+        buyer_fee: tuple[str, str, int] | None = None,
+        seller_fee: tuple[str, str, int] | None = None,
+    ) -> None:
+        """Settle one fill between two holds, all or nothing.
+
+        ``base`` leaves the seller's hold for the buyer and ``quote`` the buyer's hold for
+        the seller (trade ``ref``); ``improvement`` goes back from the buyer's hold to the
+        buyer (a buy filled below its limit). Each fee is ``(transfer id, coin, amount)``,
+        paid from that side's available funds to FEES; what this fill brings in counts
+        (the coin received), a price improvement does not. A hold drawn to zero closes.
+        The assets are the holds': base is what the seller's hold froze, quote what the
+        buyer's did.
+
+        The postings and their ids are those of :meth:`apply` given the same transfers
+        (:meth:`_trade_transfers`). Raises ``NotFound`` for a hold that is not open,
+        ``InsufficientBalance`` when a hold or a fee payer is short, ``ParamInvalid`` for
+        malformed amounts; in every case nothing changed. A fill between two holds of the
+        same user, or a fee id already taken, goes through :meth:`apply`.
+        """
+        holds, remaining = self._holds, self._remaining
+        bh, sh = holds.get(buyer_hold), holds.get(seller_hold)
+        buyer_left, seller_left = remaining.get(buyer_hold), remaining.get(seller_hold)
+        if bh is None or sh is None or buyer_left is None or seller_left is None:
+            raise NotFound("hold")
+        if (
+            type(base) is not int
+            or type(quote) is not int
+            or type(improvement) is not int
+            or base <= 0
+            or quote <= 0
+            or improvement < 0
+        ):
+            raise ParamInvalid("amount", "must be positive ints of atoms")
+        buyer, quote_asset, seller, base_asset = bh[1], bh[2], sh[1], sh[2]
+        release_kind = RELEASE_KIND.get(bh[4])
+        by_id = self._by_id
+        if (
+            buyer == seller
+            or release_kind is None
+            or base_asset == quote_asset
+            or (buyer_fee is not None and buyer_fee[0] in by_id)
+            or (seller_fee is not None and seller_fee[0] in by_id)
+        ):
+            self.apply(
+                self._trade_transfers(ref, bh, sh, base, quote, improvement, buyer_fee, seller_fee)
+            )
+            return
+        buyer_left -= quote + improvement
+        seller_left -= base
+        if buyer_left < 0 or seller_left < 0:
+            raise InsufficientBalance()
+        bal = self._bal
+        buyer_assets, seller_assets = bal[buyer], bal[seller]  # both hold something
+        buyer_base = buyer_assets.get(base_asset)
+        seller_quote = seller_assets.get(quote_asset)
+        # The fee payers' funds, checked before anything is written.
+        if buyer_fee is not None:
+            fee_amount = buyer_fee[2]
+            if type(fee_amount) is not int or fee_amount <= 0:
+                raise ParamInvalid("fee", "must be a positive int of atoms")
+            coin = buyer_fee[1]
+            cell = buyer_base if coin == base_asset else buyer_assets.get(coin)
+            have = (0 if cell is None else cell[0]) + (base if coin == base_asset else 0)
+            if fee_amount > have:
+                raise InsufficientBalance()
+        if seller_fee is not None:
+            fee_amount = seller_fee[2]
+            if type(fee_amount) is not int or fee_amount <= 0:
+                raise ParamInvalid("fee", "must be a positive int of atoms")
+            coin = seller_fee[1]
+            cell = seller_quote if coin == quote_asset else seller_assets.get(coin)
+            have = (0 if cell is None else cell[0]) + (quote if coin == quote_asset else 0)
+            if fee_amount > have:
+                raise InsufficientBalance()
+        # Nothing below raises.
+        if buyer_base is None:
+            buyer_base = buyer_assets[base_asset] = [0, 0]
+        if seller_quote is None:
+            seller_quote = seller_assets[quote_asset] = [0, 0]
+        seller_assets[base_asset][1] -= base
+        buyer_base[0] += base
+        buyer_quote = buyer_assets[quote_asset]
+        buyer_quote[1] -= quote + improvement
+        buyer_quote[0] += improvement
+        seller_quote[0] += quote
+        log = self._log
+        append = log.append
+        seq = self._base.seq + len(log)
+        append((seq + 1, None, TRADE, ref, seller_hold, base_asset, base, seller, FROZEN, buyer,
+                AVAILABLE))  # fmt: skip
+        append((seq + 2, None, TRADE, ref, buyer_hold, quote_asset, quote, buyer, FROZEN, seller,
+                AVAILABLE))  # fmt: skip
+        seq += 2
+        if improvement:
+            seq += 1
+            append((seq, None, release_kind, ref, buyer_hold, quote_asset, improvement, buyer,
+                    FROZEN, buyer, AVAILABLE))  # fmt: skip
+        if buyer_fee is not None:
+            seq += 1
+            self._pay_fee(seq, buyer_fee, buyer, ref)
+        if seller_fee is not None:
+            seq += 1
+            self._pay_fee(seq, seller_fee, seller, ref)
+        if buyer_left:
+            remaining[buyer_hold] = buyer_left
+        else:
+            del remaining[buyer_hold]
+        if seller_left:
+            remaining[seller_hold] = seller_left
+        else:
+            del remaining[seller_hold]
+
+    def _pay_fee(self, seq: int, fee: tuple[str, str, int], user: int, ref: str) -> None:
+        transfer_id, coin, amount = fee
+        self._bal[user][coin][0] -= amount
+        self._cell(FEES, coin)[0] += amount
+        self._log.append((seq, transfer_id, FEE, ref, None, coin, amount, user, AVAILABLE, FEES,
+                          AVAILABLE))  # fmt: skip
+
+    def _trade_transfers(
+        self,
+        ref: str,
+        bh: HoldRow,
+        sh: HoldRow,
+        base: int,
+        quote: int,
+        improvement: int,
+        buyer_fee: tuple[str, str, int] | None,
+        seller_fee: tuple[str, str, int] | None,
+    ) -> list[Transfer]:
+        """:meth:`trade` as a batch for :meth:`apply` (same ids, same order)."""
+        buy, sell = Hold._make(bh), Hold._make(sh)
+        batch = [
+            Transfer.settle(sell, Account.available(buy.user, sell.asset), base, Kind.TRADE, ref),
+            Transfer.settle(buy, Account.available(sell.user, buy.asset), quote, Kind.TRADE, ref),
+        ]
+        if improvement:
+            batch.append(Transfer.release(buy, improvement, ref=ref))
+        for fee, user in ((buyer_fee, buy.user), (seller_fee, sell.user)):
+            if fee is not None:
+                transfer_id, coin, amount = fee
+                batch.append(
+                    Transfer.move(
+                        transfer_id,
+                        Account.available(user, coin),
+                        Account.fees(coin),
+                        amount,
+                        Kind.FEE,
+                        ref,
+                    )
+                )
+        return batch
 
     def release(
         self,
@@ -238,7 +437,7 @@ class Ledger:
         or it would share its id with the release of the remainder.
         """
         if amount is None and kind is None and ref is None and transfer_id is None:
-            posted = self._release_rest(hold_id)
+            posted = self.release_rest(hold_id)
             if posted is not None:
                 return posted
         hold = self.get_hold(hold_id)
@@ -248,7 +447,7 @@ class Ledger:
             left = self._remaining.get(hold_id, 0)
             if left == 0:
                 probe = Transfer.release(hold, 1, kind=kind, ref=ref, transfer_id=transfer_id)
-                return self._by_id.get(probe.id)
+                return self.posting(probe.id)
             amount = left
         transfer = Transfer.release(hold, amount, kind=kind, ref=ref, transfer_id=transfer_id)
         return self.apply([transfer])[0]
@@ -256,37 +455,38 @@ class Ledger:
     def release_rest(self, hold_id: str) -> Posting | None:
         """Give back all that is left of ``hold_id``, if anything is; ``None`` when the
         hold is closed already. What an order does when it leaves the book."""
-        posted = self._release_rest(hold_id)
-        if posted is None and self._remaining.get(hold_id, 0) > 0:
-            posted = self.release(hold_id)  # an unusual hold: the general path
-        return posted
+        before = self.last_seq
+        self.close_hold(hold_id)
+        return posting_of(self._log[-1]) if self.last_seq > before else None
 
-    def _release_rest(self, hold_id: str) -> Posting | None:
-        """The common release (all that is left, default kind and ref) without
-        :meth:`apply`'s general checks; ``None`` leaves the case to the general path."""
-        hold = self._holds.get(hold_id)
-        left = self._remaining.get(hold_id, 0)
-        if hold is None or left <= 0:
-            return None
-        release_kind = RELEASE_KIND.get(hold.kind)
-        if release_kind is None:
-            return None
-        transfer_id = f"{release_kind}:{hold.ref}@{hold.id}"
-        balances = self._balances
-        frozen = Account(hold.user, hold.asset, FROZEN)
-        if transfer_id in self._by_id or balances.get(frozen, 0) < left:
-            return None
-        available = Account(hold.user, hold.asset, AVAILABLE)
-        posting = Posting(
-            self._base.seq + len(self._postings) + 1, transfer_id, frozen, available,
-            hold.asset, left, release_kind, hold.ref, hold.id,
+    def close_hold(self, hold_id: str) -> None:
+        """:meth:`release_rest` without building the :class:`Posting`.
+
+        The common case (all that is left, the hold's default release kind and ref) logs
+        its entry without :meth:`apply`'s general checks; anything else goes through
+        :meth:`release`.
+        """
+        left = self._remaining.get(hold_id)
+        if not left:
+            return
+        _, user, asset, _, hold_kind, hold_ref = self._holds[hold_id]
+        release_kind = RELEASE_KIND.get(hold_kind)
+        cell = self._bal[user][asset]
+        if (
+            release_kind is None
+            or cell[1] < left
+            or f"{release_kind}:{hold_ref}@{hold_id}" in self._by_id
+        ):
+            self.release(hold_id, left, kind=release_kind, ref=hold_ref)
+            return
+        cell[1] -= left
+        cell[0] += left
+        log = self._log
+        log.append(
+            (self._base.seq + len(log) + 1, None, release_kind, hold_ref, hold_id, asset, left,
+             user, FROZEN, user, AVAILABLE)
         )  # fmt: skip
-        self._postings.append(posting)
-        self._by_id[transfer_id] = posting
-        balances[frozen] -= left
-        balances[available] = balances.get(available, 0) + left
         del self._remaining[hold_id]
-        return posting
 
     def settle_from_hold(
         self,
@@ -307,31 +507,43 @@ class Ledger:
     # --- reading it --------------------------------------------------------------------
 
     def balance(self, account: Account) -> int:
-        return self._balances.get(account, 0)
+        owner, asset, bucket = account
+        assets = self._bal.get(owner)
+        cell = None if assets is None else assets.get(asset)
+        return 0 if cell is None else cell[bucket == FROZEN]
 
     def available(self, user: int, asset: str) -> int:
-        return self._balances.get(Account(user, asset, AVAILABLE), 0)
+        assets = self._bal.get(user)
+        cell = None if assets is None else assets.get(asset)
+        return 0 if cell is None else cell[0]
 
     def frozen(self, user: int, asset: str) -> int:
-        return self._balances.get(Account(user, asset, FROZEN), 0)
+        assets = self._bal.get(user)
+        cell = None if assets is None else assets.get(asset)
+        return 0 if cell is None else cell[1]
 
     def balances(self, user: int) -> dict[str, tuple[int, int]]:
         """``asset → (available, frozen)`` for every asset ``user`` ever held."""
-        get = self._balances.get
-        return {
-            asset: (get(Account(user, asset, AVAILABLE), 0), get(Account(user, asset, FROZEN), 0))
-            for asset in sorted(self._assets.get(user, ()))
-        }
+        assets = self._bal.get(user, {})
+        return {asset: (assets[asset][0], assets[asset][1]) for asset in sorted(assets)}
 
     def all_accounts(self) -> dict[Account, int]:
-        """Every account ever touched, with its balance (zero balances included)."""
-        return dict(self._balances)
+        """Every account with a balance ever (zero balances included): both buckets of
+        each asset a user held, the available bucket of the system owners'."""
+        out: dict[Account, int] = {}
+        for owner, assets in self._bal.items():
+            user = is_user(owner)
+            for asset, (available, frozen) in assets.items():
+                out[Account(owner, asset, AVAILABLE)] = available
+                if user:
+                    out[Account(owner, asset, FROZEN)] = frozen
+        return out
 
     def get_hold(self, hold_id: str) -> Hold:
         hold = self._holds.get(hold_id)
         if hold is None:
             raise NotFound("hold")
-        return hold
+        return Hold._make(hold)
 
     def remaining(self, hold_id: str) -> int:
         """What is still frozen under ``hold_id``; 0 once it is closed."""
@@ -347,23 +559,50 @@ class Ledger:
 
     def holds(self) -> list[Hold]:
         """Every hold ever opened, open or closed, in opening order."""
-        return list(self._holds.values())
+        return [Hold._make(hold) for hold in self._holds.values()]
 
     def posting(self, transfer_id: str) -> Posting | None:
-        return self._by_id.get(transfer_id)
+        self._index()
+        entry = self._by_id.get(transfer_id)
+        return None if entry is None else posting_of(entry)
 
     def postings(self, after_seq: int = 0) -> list[Posting]:
         """The log from ``after_seq + 1`` on (seqs are 1, 2, 3, ...)."""
-        return self._postings[max(after_seq - self._base.seq, 0) :]
+        return [posting_of(entry) for entry in self.entries(after_seq)]
+
+    def entries(self, after_seq: int = 0) -> list[Entry]:
+        """:meth:`postings` as the ledger logs them (:func:`~.records.posting_of` makes
+        each a :class:`Posting`): what the store writes, with no object built on the
+        trading path."""
+        return self._log[max(after_seq - self._base.seq, 0) :]
 
     @property
     def kept(self) -> int:
         """Postings held in memory (all of them, unless compacted)."""
-        return len(self._postings)
+        return len(self._log)
 
     @property
     def last_seq(self) -> int:
-        return self._base.seq + len(self._postings)
+        return self._base.seq + len(self._log)
+
+    def _cell(self, owner: Owner, asset: str) -> list[int]:
+        """``[available, frozen]`` of ``owner``'s ``asset``, created at zero."""
+        assets = self._bal.get(owner)
+        if assets is None:
+            assets = self._bal[owner] = {}
+        cell = assets.get(asset)
+        if cell is None:
+            cell = assets[asset] = [0, 0]
+        return cell
+
+    def _index(self) -> None:
+        """Index the transfer ids the trading path logged since the last call."""
+        last = self.last_seq
+        if self._indexed < last:
+            by_id = self._by_id
+            for entry in self._log[max(self._indexed - self._base.seq, 0) :]:
+                by_id[entry_id(entry)] = entry
+            self._indexed = last
 
     # --- checking and rebuilding -------------------------------------------------------
 
@@ -376,9 +615,9 @@ class Ledger:
         open holds are exactly ``open_holds_expected`` (hold id → remaining).
         """
         return audit(
-            self._balances,
-            self._postings,
-            self._holds,
+            self.all_accounts(),
+            self.postings(),
+            {hold_id: Hold._make(hold) for hold_id, hold in self._holds.items()},
             self._remaining,
             open_holds_expected,
             self._base,
@@ -396,26 +635,31 @@ class Ledger:
         drop = min(upto_seq, self.last_seq) - self._base.seq
         if drop <= 0:
             return 0
-        head, tail = self._postings[:drop], self._postings[drop:]
-        balances = dict(self._balances)
+        head, tail = self._log[:drop], self._log[drop:]
+        balances = self.all_accounts()
         left = dict(self._remaining)
-        for p in reversed(tail):  # undo what came after the checkpoint
-            balances[p.debit] = balances.get(p.debit, 0) + p.amount
-            balances[p.credit] = balances.get(p.credit, 0) - p.amount
-            if p.hold_id is not None:
-                sign = -1 if p.credit.bucket == FROZEN else 1
-                left[p.hold_id] = left.get(p.hold_id, 0) + sign * p.amount
+        for entry in reversed(tail):  # undo what came after the checkpoint
+            _, _, _, _, hold_id, asset, amount, debit_owner, debit_bucket, owner, bucket = entry
+            debit, credit = Account(debit_owner, asset, debit_bucket), Account(owner, asset, bucket)
+            balances[debit] = balances.get(debit, 0) + amount
+            balances[credit] = balances.get(credit, 0) - amount
+            if hold_id is not None:
+                sign = -1 if bucket == FROZEN else 1
+                left[hold_id] = left.get(hold_id, 0) + sign * amount
         left = {h: amount for h, amount in left.items() if amount}
-        for p in head:
-            del self._by_id[p.id]
-        in_tail = {p.hold_id for p in tail if p.hold_id is not None}
+        by_id, indexed = self._by_id, self._indexed
+        for entry in head:
+            if entry[0] <= indexed:
+                del by_id[entry_id(entry)]
+        in_tail = {entry[4] for entry in tail if entry[4] is not None}
         self._holds = {
             h: hold
             for h, hold in self._holds.items()
             if h in self._remaining or h in left or h in in_tail
         }
-        self._postings = tail
-        self._base = Checkpoint(head[-1].seq, balances, left)
+        self._log = tail
+        self._base = Checkpoint(head[-1][0], balances, left)
+        self._indexed = max(indexed, self._base.seq)
         return drop
 
     @classmethod
@@ -432,8 +676,8 @@ class Ledger:
         :meth:`check_invariants`.
         """
         ledger = cls()
-        balances, by_id, log = ledger._balances, ledger._by_id, ledger._postings
-        remaining, opened, assets = ledger._remaining, ledger._holds, ledger._assets
+        by_id, log = ledger._by_id, ledger._log
+        remaining, opened = ledger._remaining, ledger._holds
         for seq, posting in enumerate(postings, 1):
             if posting.seq != seq:
                 raise ValueError(f"posting log has seq {posting.seq} where {seq} belongs")
@@ -451,7 +695,7 @@ class Ledger:
                 if posting.credit.bucket == FROZEN:
                     if hold_id in opened:
                         raise ValueError(f"posting {seq} opens hold {hold_id!r} again")
-                    opened[hold_id] = Hold(
+                    opened[hold_id] = (
                         hold_id, cast(int, posting.credit.owner), posting.asset, posting.amount,
                         posting.kind, posting.ref,
                     )  # fmt: skip
@@ -464,16 +708,16 @@ class Ledger:
                         del remaining[hold_id]
                 else:
                     raise ValueError(f"posting {seq} draws on unknown hold {hold_id!r}")
-            for account, delta in (
-                (posting.debit, -posting.amount),
-                (posting.credit, posting.amount),
-            ):
-                owner = account.owner
-                if account not in balances and is_user(owner):
-                    assets.setdefault(owner, set()).add(account.asset)
-                balances[account] = balances.get(account, 0) + delta
-            log.append(posting)
-            by_id[posting.id] = posting
+            debit, credit = posting.debit, posting.credit
+            ledger._cell(debit.owner, debit.asset)[debit.bucket == FROZEN] -= posting.amount
+            ledger._cell(credit.owner, credit.asset)[credit.bucket == FROZEN] += posting.amount
+            entry: Entry = (
+                seq, posting.id, posting.kind, posting.ref, hold_id, posting.asset,
+                posting.amount, debit.owner, debit.bucket, credit.owner, credit.bucket,
+            )  # fmt: skip
+            log.append(entry)
+            by_id[posting.id] = entry
+        ledger._indexed = len(log)
         if holds is not None:
             problems = compare_open_holds(remaining, holds)
             if problems:

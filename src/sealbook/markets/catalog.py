@@ -28,7 +28,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 
@@ -213,6 +213,17 @@ class Symbol:
     status: str
     maker_rate: FeeRate
     taker_rate: FeeRate
+    # Atoms of base in one lot, and of quote in one tick × lot: what a fill multiplies by.
+    base_unit_atoms: int = field(init=False, repr=False, compare=False)
+    quote_unit_atoms: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_unit_atoms", lots_to_atoms(1, self.size_places))
+        object.__setattr__(
+            self,
+            "quote_unit_atoms",
+            ticks_lots_to_quote_atoms(1, 1, self.price_places, self.size_places),
+        )
 
     @property
     def quote_places(self) -> int:

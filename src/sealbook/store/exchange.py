@@ -23,6 +23,7 @@ from sealbook.exchange.orders import (
     is_generated_oid,
 )
 from sealbook.ledger import Account, Ledger, Posting
+from sealbook.ledger.records import posting_of
 from sealbook.markets import Catalog
 from sealbook.store.tables import (
     deposits,
@@ -140,8 +141,8 @@ def persist(
     conn: Connection, changes: Changes, inbox_done: Iterable[tuple[int, str, int]] = ()
 ) -> None:
     """Write one batch of changes inside the caller's transaction."""
-    if changes.postings:
-        conn.execute(postings.insert(), [_posting_row(p) for p in changes.postings])
+    if changes.entries:
+        conn.execute(postings.insert(), [_posting_row(posting_of(e)) for e in changes.entries])
     _upsert(conn, orders, [_order_row(o) for o in changes.orders.values()], ["order_id"])
     if changes.fills:
         conn.execute(fills.insert(), [_fill_row(f) for f in changes.fills])
