@@ -329,23 +329,9 @@ class Ledger:
         seller_quote = seller_assets.get(quote_asset)
         # The fee payers' funds, checked before anything is written.
         if buyer_fee is not None:
-            fee_amount = buyer_fee[2]
-            if type(fee_amount) is not int or fee_amount <= 0:
-                raise ParamInvalid("fee", "must be a positive int of atoms")
-            coin = buyer_fee[1]
-            cell = buyer_base if coin == base_asset else buyer_assets.get(coin)
-            have = (0 if cell is None else cell[0]) + (base if coin == base_asset else 0)
-            if fee_amount > have:
-                raise InsufficientBalance()
+            _check_fee(buyer_fee, buyer_assets, base_asset, base)
         if seller_fee is not None:
-            fee_amount = seller_fee[2]
-            if type(fee_amount) is not int or fee_amount <= 0:
-                raise ParamInvalid("fee", "must be a positive int of atoms")
-            coin = seller_fee[1]
-            cell = seller_quote if coin == quote_asset else seller_assets.get(coin)
-            have = (0 if cell is None else cell[0]) + (quote if coin == quote_asset else 0)
-            if fee_amount > have:
-                raise InsufficientBalance()
+            _check_fee(seller_fee, seller_assets, quote_asset, quote)
         # Nothing below raises.
         if buyer_base is None:
             buyer_base = buyer_assets[base_asset] = [0, 0]
@@ -738,3 +724,17 @@ def _accounts(bal: Mapping[Owner, Mapping[str, list[int]]]) -> dict[Account, int
             if user:
                 out[Account(owner, asset, FROZEN)] = frozen
     return out
+
+
+def _check_fee(
+    fee: tuple[str, str, int], assets: Mapping[str, list[int]], received_asset: str, received: int
+) -> None:
+    """A fee ``(id, coin, amount)`` is a positive int its payer can cover from available
+    funds and what the fill brings in (``received`` of ``received_asset``)."""
+    _, coin, amount = fee
+    if type(amount) is not int or amount <= 0:
+        raise ParamInvalid("fee", "must be a positive int of atoms")
+    cell = assets.get(coin)
+    have = (0 if cell is None else cell[0]) + (received if coin == received_asset else 0)
+    if amount > have:
+        raise InsufficientBalance()
