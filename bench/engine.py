@@ -220,6 +220,8 @@ def main() -> None:
         "ratio": round(ratio, 3),
         "target": ">= 0.5",
         "verdict": "PASS" if ratio >= 0.5 else "MISS",
+        "money_us_per_command": round(1e6 / m - 1e6 / b, 2),
+        "matching_us_per_command": round(1e6 / b, 2),
         "core_commands_per_s": round(c),
         "core_ratio": round(c / b, 3),
         "host": f"CPython {platform.python_version()} on {_cpu()}",
@@ -233,6 +235,10 @@ def main() -> None:
     print(
         f"engine+ledger      {m:>10,.0f} commands/s   ratio {ratio:.2f}x  "
         f"target >= 0.5x  {report['verdict']}"
+    )
+    print(
+        f"(info) money on top of matching: {report['money_us_per_command']} us per command "
+        f"(0.5x allows {report['matching_us_per_command']} us, the bare engine's own time)"
     )
     print(
         f"(info) whole core  {c:>10,.0f} commands/s   ratio {c / b:.2f}x  "
