@@ -355,4 +355,7 @@ def load_core(engine: Engine, catalog: Catalog, now_ms: int) -> ExchangeCore:
             if last is not None:
                 core.last_price[row.symbol] = int(last)
     core.restore_counters(next_deposit_id=int(max_deposit) + 1)
+    # Every posting is in the database: keep only balances and open holds in memory, not
+    # the whole history the rebuild read.
+    core.ledger.compact(core.ledger.last_seq)
     return core
