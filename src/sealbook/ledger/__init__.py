@@ -3,6 +3,9 @@
 Every change of funds is a :class:`Posting` that moves an amount from one account to
 another; balances and holds are derived from the postings and can be rebuilt from them
 (:meth:`Ledger.from_postings`). :meth:`Ledger.check_invariants` audits the whole state.
+Orders go through the trading path (:meth:`Ledger.open_hold`, :meth:`Ledger.trade`,
+:meth:`Ledger.close_hold`), which logs the same postings as flat tuples; a
+:class:`Posting` is built from one only when it is read.
 """
 
 from __future__ import annotations
