@@ -275,3 +275,25 @@ def test_a_release_never_reuses_an_id_apply_has_taken() -> None:
     ids = [p.id for p in ledger.postings()]
     assert len(ids) == len(set(ids))
     assert ledger.open_holds() == {"o1": 200 * U}
+
+
+def test_a_checkpoint_and_the_postings_after_it_rebuild_the_ledger() -> None:
+    ledger, _ = _pair()
+    ledger.open_hold("o1", BUYER, USDT, 100 * U)
+    ledger.open_hold("o2", SELLER, BTC, 1 * U)
+    ledger.trade("t1", "o1", "o2", U // 2, 40 * U, 10 * U, ("fee:t1:1", BGB, 1), None)
+    ledger.compact(ledger.last_seq)  # o1 and o2 are open at the checkpoint
+    checkpoint, records = ledger.checkpoint()
+    assert checkpoint.seq == ledger.last_seq and set(records) == {"o1", "o2"}
+    ledger.open_hold("o3", BUYER, USDT, 5 * U)
+    ledger.trade("t2", "o1", "o2", U // 2, 50 * U)  # both spent: they close after it
+    tail = ledger.postings(checkpoint.seq)
+    rebuilt = Ledger.from_postings(tail, ledger.open_holds(), start=checkpoint, records=records)
+    assert rebuilt.all_accounts() == ledger.all_accounts()
+    assert rebuilt.open_holds() == ledger.open_holds() == {"o3": 5 * U}
+    assert rebuilt.postings() == tail
+    assert rebuilt.check_invariants() == []
+    with pytest.raises(ValueError, match="no record"):
+        Ledger.from_postings(tail, start=checkpoint, records={"o1": records["o1"]})
+    with pytest.raises(ValueError, match="seq"):  # the first posting after it is missing
+        Ledger.from_postings(tail[1:], start=checkpoint, records=records)

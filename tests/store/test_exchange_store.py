@@ -11,17 +11,29 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select, text, update
 
 from sealbook.engine import OrderStatus
 from sealbook.errors import SealbookError
 from sealbook.exchange.core import ExchangeCore, PlaceRequest
+from sealbook.exchange.ledgercheck import check_database
 from sealbook.exchange.orders import WithdrawalStatus
 from sealbook.ledger import Account
 from sealbook.markets import default_catalog
+from sealbook.store import exchange as store_exchange
 from sealbook.store.db import make_engine, migrate
 from sealbook.store.exchange import load_core, persist, read_postings
-from sealbook.store.tables import deposits, fills, orders, postings, user_settings, withdrawals
+from sealbook.store.tables import (
+    deposits,
+    fills,
+    ledger_checkpoint_balances,
+    ledger_checkpoint_holds,
+    ledger_checkpoints,
+    orders,
+    postings,
+    user_settings,
+    withdrawals,
+)
 
 CATALOG = default_catalog()
 T0 = 1_800_000_000_000
@@ -172,10 +184,10 @@ def test_fees_and_fills_keep_every_digit(db: Engine) -> None:
 # --- the book after a restart ------------------------------------------------------------------
 
 
-def _busy_exchange(db: Engine) -> Running:
+def _busy_exchange(db: Engine, ex: Running | None = None) -> Running:
     """Three users, orders resting at several levels of two books, some partly filled (on
     both sides), a pending and a completed withdrawal, BGB deduction on for Alice."""
-    ex = Running(db)
+    ex = ex or Running(db)
     for user in (ALICE, BOB, CAROL):
         ex.deposit(user, "USDT", units("100000"))
         ex.deposit(user, "BTC", units("2"))
@@ -452,3 +464,91 @@ def test_an_old_client_oid_is_not_taken_again_after_a_restart(db: Engine, what: 
         assert exc.code == "43118"
     else:
         assert retry == first
+
+
+# --- ledger checkpoints ----------------------------------------------------------------------
+
+
+class Committing(Running):
+    """Running, plus what the service's committer does after each commit: ``committed()``,
+    which compacts the ledger and now and then hands a checkpoint to the next commit."""
+
+    def do(self, command: Callable[[ExchangeCore, int], R]) -> R:
+        self.now += 1
+        result = command(self.core, self.now)
+        changes = self.core.drain()
+        with self.db.begin() as conn:
+            persist(conn, changes)
+        self.core.committed(changes)
+        return result
+
+
+def _checkpointing(db: Engine) -> Committing:
+    core = ExchangeCore(CATALOG)
+    core.compact_after, core.checkpoint_every = 8, 10
+    ex = Committing(db, core)
+    _busy_exchange(db, ex)
+    ex.do(lambda core, now: None)  # the last checkpoint handed over gets written
+    return ex
+
+
+def _checkpoint_seqs(db: Engine) -> list[int]:
+    with db.connect() as conn:
+        return list(conn.execute(select(ledger_checkpoints.c.seq).order_by("seq")).scalars())
+
+
+def test_a_restart_reads_the_newest_checkpoint_and_the_postings_after_it(
+    db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ex = _checkpointing(db)
+    seqs = _checkpoint_seqs(db)
+    assert len(seqs) == 2 and seqs[1] - seqs[0] >= 10  # older ones were dropped
+    read_after: list[int] = []
+    real = store_exchange.read_postings
+
+    def spy(conn: Any, after_seq: int = 0) -> Any:
+        read_after.append(after_seq)
+        return real(conn, after_seq)
+
+    monkeypatch.setattr(store_exchange, "read_postings", spy)
+    rebuilt = ex.restart().core
+    assert read_after == [seqs[1]]
+    same_state(ex.core, rebuilt)
+    assert check_database(db, CATALOG).ok
+    # The rebuilt core goes on writing checkpoints from there.
+    rebuilt.compact_after, rebuilt.checkpoint_every = 8, 10
+    again = Committing(db, rebuilt)
+    again.now = ex.now
+    for _ in range(12):
+        again.deposit(ALICE, "USDT", units("1"))
+    assert _checkpoint_seqs(db)[-1] > seqs[1]
+    assert check_database(db, CATALOG).ok
+
+
+def test_ledger_check_catches_a_checkpoint_that_disagrees_with_the_log(db: Engine) -> None:
+    _checkpointing(db)
+    seq = _checkpoint_seqs(db)[-1]
+    table = ledger_checkpoint_balances
+    mine = (table.c.seq == seq) & (table.c.owner == str(ALICE)) & (table.c.asset == "BGB")
+    with db.begin() as conn:
+        right = conn.execute(
+            select(table.c.amount).where(mine & (table.c.bucket == "available"))
+        ).scalar_one()
+        conn.execute(
+            update(table).where(mine & (table.c.bucket == "available")).values(amount=right + 1)
+        )
+    report = check_database(db, CATALOG)
+    assert report.violations == (
+        f"checkpoint at posting {seq}: account {ALICE}/BGB/available holds {right + 1} but "
+        f"the log gives {right}",
+    )
+
+
+def test_a_checkpoint_that_cannot_be_loaded_is_passed_over(db: Engine) -> None:
+    ex = _checkpointing(db)
+    seq = _checkpoint_seqs(db)[-1]
+    table = ledger_checkpoint_holds
+    with db.begin() as conn:
+        assert conn.execute(update(table).where(table.c.seq == seq).values(remaining=0)).rowcount
+    same_state(ex.core, ex.restart().core)  # rebuilt from the whole log instead
+    assert not check_database(db, CATALOG).ok  # and the check says the checkpoint is wrong

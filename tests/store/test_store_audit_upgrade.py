@@ -26,7 +26,16 @@ from sealbook.keys.sealing import MasterKey
 from sealbook.store import audit
 from sealbook.store.audit import AuditChainBroken
 from sealbook.store.db import make_engine
-from sealbook.store.tables import audit_log, audit_seal
+from sealbook.store.tables import (
+    audit_log,
+    audit_seal,
+    ledger_checkpoint_balances,
+    ledger_checkpoint_holds,
+    ledger_checkpoints,
+)
+
+# Tables newer than the version this home comes from.
+LEDGER_CHECKPOINT_TABLES = (ledger_checkpoints, ledger_checkpoint_balances, ledger_checkpoint_holds)
 
 EVENTS = 3  # user.created, totp.enrolled, totp.confirmed
 
@@ -55,7 +64,8 @@ def make_old_home(home: Path, db_url: str, raw: bytes) -> None:
     and no alembic_version (that version had no migrations either)."""
     with opened(home, db_url, raw) as ctx:
         make_user(ctx, "alice")
-        audit_seal.drop(ctx.engine)
+        for later in (audit_seal, *LEDGER_CHECKPOINT_TABLES):
+            later.drop(ctx.engine)
         with ctx.engine.begin() as conn:
             conn.execute(text("DROP TABLE alembic_version"))
     (home / "audit-sealed").unlink()
@@ -197,6 +207,8 @@ def test_without_the_marker_a_deleted_seal_is_still_not_refilled(
         with opened(home, db_url, raw) as ctx:  # the upgrade runs again: no marker
             report = ctx.audit.verify(ctx.engine)
             assert (report.ok, report.first_bad_seq, report.reason) == (
-                False, EVENTS + 2, NO_SEAL,
+                False,
+                EVENTS + 2,
+                NO_SEAL,
             )
             assert seal_count(ctx) == 2 * EVENTS - 1

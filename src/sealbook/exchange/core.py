@@ -58,8 +58,8 @@ from sealbook.exchange.orders import (
     is_valid_client_oid,
 )
 from sealbook.exchange.settlement import FillFees, Settlement
-from sealbook.ledger import Account, Kind, Ledger, Transfer
-from sealbook.ledger.records import Entry
+from sealbook.ledger import Account, Hold, Kind, Ledger, Transfer
+from sealbook.ledger.records import Checkpoint, Entry
 from sealbook.markets import Catalog, Symbol
 from sealbook.markets.fees import FeeSchedule
 from sealbook.money import ATOMS_PER_UNIT, parse_atoms
@@ -73,6 +73,9 @@ MAX_CLOSED_IN_MEMORY = 2_000
 # the garbage collector stops tracking, so the bound is about the pause: a compaction
 # stops the engine for a few ms (bench/README.md).
 COMPACT_AFTER = 10_000
+# Postings between two ledger checkpoints written to the database: a restart reads the
+# last checkpoint and at most about this many postings after it.
+CHECKPOINT_EVERY = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,8 @@ class Changes:
     deposits: list[Deposit] = field(default_factory=list)
     withdrawals: dict[int, Withdrawal] = field(default_factory=dict)
     bgb_deduct: dict[int, bool] = field(default_factory=dict)
+    # The ledger's state as of its last compaction, to write as a checkpoint.
+    checkpoint: tuple[Checkpoint, dict[str, Hold]] | None = None
 
     def __bool__(self) -> bool:
         return bool(
@@ -109,6 +114,7 @@ class Changes:
             or self.deposits
             or self.withdrawals
             or self.bgb_deduct
+            or self.checkpoint is not None
         )
 
 
@@ -147,6 +153,8 @@ class ExchangeCore:
         self._closed: deque[int] = deque()
         self.max_closed_in_memory = MAX_CLOSED_IN_MEMORY
         self.compact_after = COMPACT_AFTER
+        self.checkpoint_every = CHECKPOINT_EVERY
+        self._checkpointed = self.ledger.compacted_seq  # the checkpoint it started from
         self.retired_withdrawal_oids: set[tuple[int, str]] = set()
         self._next_order_id = next_order_id
         self._next_deposit_id = next_deposit_id
@@ -407,9 +415,14 @@ class ExchangeCore:
     def committed(self, changes: Changes) -> None:
         """The store has ``changes``. Once enough postings piled up, drop the committed
         ones from memory: the database has them, and a log kept whole would make every
-        full garbage collection longer."""
+        full garbage collection longer. Now and then the state that leaves behind goes to
+        the database too (with the next changes), so a restart need not read every
+        posting ever made."""
         if changes.entries and self.ledger.kept >= self.compact_after:
             self.ledger.compact(changes.entries[-1][0])
+            if self.ledger.compacted_seq - self._checkpointed >= self.checkpoint_every:
+                self._changes.checkpoint = self.ledger.checkpoint()
+                self._checkpointed = self.ledger.compacted_seq
 
     # --- restart -----------------------------------------------------------------------
 

@@ -12,7 +12,9 @@ the pending withdrawals and the deposits (in one snapshot), rebuilds the ledger 
   left to hold: a limit buy holds ``price × unfilled`` quote, a sell its unfilled base, a
   withdrawal its amount plus fee; so each user's frozen balance is what those hold;
 * money enters only through deposits: every posting that takes from WORLD is a deposit
-  posting, and deposit postings and deposit records match one to one.
+  posting, and deposit postings and deposit records match one to one;
+* the newest ledger checkpoint (what a restart starts from) is the state the log gives at
+  its posting.
 
 :func:`check_ledger` is pure (rows in, report out); :func:`check_database` reads them.
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,12 +31,14 @@ from sqlalchemy import Engine, select
 
 from sealbook.engine import OrderStatus, OrderType, Side
 from sealbook.exchange.orders import Deposit, Order, Withdrawal, WithdrawalStatus
-from sealbook.ledger import AVAILABLE, FROZEN, WORLD, Account, Kind, Ledger, Posting
+from sealbook.ledger import AVAILABLE, FROZEN, WORLD, Account, Hold, Kind, Ledger, Posting
+from sealbook.ledger.records import Checkpoint
 from sealbook.markets import Catalog
 from sealbook.money import atoms_to_str
 from sealbook.store.exchange import (
     deposit_from_row,
     order_from_row,
+    read_checkpoint,
     read_postings,
     withdrawal_from_row,
 )
@@ -74,8 +78,10 @@ def check_ledger(
     pending_withdrawals: Sequence[Withdrawal],
     deposit_records: Sequence[Deposit],
     catalog: Catalog,
+    checkpoint: tuple[Checkpoint, Mapping[str, Hold]] | None = None,
 ) -> LedgerReport:
-    """Every violation in the stored state, as a readable line (none when it is sound)."""
+    """Every violation in the stored state, as a readable line (none when it is sound).
+    ``checkpoint`` is the newest stored one, which a restart starts from."""
     problems = _gaps(postings)
     wanted, wanted_problems = _expected_holds(open_orders, pending_withdrawals, catalog)
     problems.extend(wanted_problems)
@@ -96,6 +102,8 @@ def check_ledger(
         found = [_POSTING_SEQ.sub(lambda m: _stored_seq(m, stored), f) for f in found]
     problems.extend(found)
     problems.extend(_deposits_match(postings, deposit_records))
+    if checkpoint is not None:
+        problems.extend(_checkpoint_matches(postings, *checkpoint))
     return LedgerReport(len(postings), tuple(problems))
 
 
@@ -171,12 +179,48 @@ def check_database(engine: Engine, catalog: Catalog) -> LedgerReport:
                 deposit_from_row(r)
                 for r in conn.execute(select(deposits).order_by(deposits.c.deposit_id))
             ]
+            checkpoint = read_checkpoint(conn)
         except (ValueError, TypeError, KeyError) as exc:
             return LedgerReport(0, (f"the stored rows cannot be read: {exc}",))
-    return check_ledger(posting_rows, order_rows, withdrawal_rows, deposit_rows, catalog)
+    return check_ledger(
+        posting_rows, order_rows, withdrawal_rows, deposit_rows, catalog, checkpoint
+    )
 
 
 # --- the checks ----------------------------------------------------------------------------
+
+
+def _checkpoint_matches(
+    postings: Sequence[Posting], checkpoint: Checkpoint, records: Mapping[str, Hold]
+) -> list[str]:
+    """The checkpoint is the state the log gives at its seq: every balance, every open
+    hold's record and what is left of it. A restart trusts it instead of the log."""
+    what = f"checkpoint at posting {checkpoint.seq}"
+    upto = [p for p in postings if p.seq <= checkpoint.seq]
+    if not upto or upto[-1].seq != checkpoint.seq or len(upto) != checkpoint.seq:
+        return [f"{what} is not at a posting of a whole log"]
+    try:
+        ledger = Ledger.from_postings(upto)
+    except ValueError:
+        return []  # the log itself cannot be loaded: reported above
+    ledger.compact(checkpoint.seq)
+    logged, logged_records = ledger.checkpoint()
+    problems = [
+        f"{what}: account {account.owner}/{account.asset}/{account.bucket} holds "
+        f"{checkpoint.balances.get(account, 0)} but the log gives {logged.balances.get(account, 0)}"
+        for account in sorted(
+            checkpoint.balances.keys() | logged.balances.keys(),
+            key=lambda a: (str(a.owner), a.asset, a.bucket),
+        )
+        if checkpoint.balances.get(account, 0) != logged.balances.get(account, 0)
+    ]
+    for hold_id in sorted(checkpoint.left.keys() | logged.left.keys()):
+        have, want = checkpoint.left.get(hold_id, 0), logged.left.get(hold_id, 0)
+        if have != want:
+            problems.append(f"{what}: hold {hold_id!r} has {have} left but the log gives {want}")
+        elif records.get(hold_id) != logged_records.get(hold_id):
+            problems.append(f"{what}: hold {hold_id!r} is not recorded as the log opened it")
+    return problems
 
 
 def _gaps(postings: Sequence[Posting]) -> list[str]:

@@ -566,6 +566,11 @@ class Ledger:
         return len(self._log)
 
     @property
+    def compacted_seq(self) -> int:
+        """The last posting :meth:`compact` dropped from memory (0 if none)."""
+        return self._base_seq
+
+    @property
     def last_seq(self) -> int:
         return self._base_seq + len(self._log)
 
@@ -651,23 +656,66 @@ class Ledger:
         self._indexed = max(indexed, self._base_seq)
         return drop
 
+    def checkpoint(self) -> tuple[Checkpoint, dict[str, Hold]]:
+        """The state as of the last compaction (every balance, the open holds' remaining)
+        and the records of the holds then open: what :meth:`from_postings` starts from,
+        given the postings after ``checkpoint.seq``. Compact first to make it current."""
+        left = dict(self._base_left)
+        return (
+            Checkpoint(self._base_seq, _accounts(self._base_bal), left),
+            {hold_id: Hold._make(self._holds[hold_id]) for hold_id in left},
+        )
+
+    def _start_from(self, start: Checkpoint, records: Mapping[str, Hold]) -> None:
+        for account, amount in start.balances.items():
+            try:
+                check_account(account, "balance")
+            except ParamInvalid as exc:
+                raise ValueError(f"checkpoint {start.seq}: {exc.msg}") from None
+            if type(amount) is not int:
+                raise ValueError(f"checkpoint {start.seq}: {account} is not an int of atoms")
+            self._cell(account.owner, account.asset)[account.bucket == FROZEN] = amount
+        for hold_id, left in start.left.items():
+            hold = records.get(hold_id)
+            if hold is None or hold.id != hold_id:
+                raise ValueError(f"checkpoint {start.seq}: open hold {hold_id!r} has no record")
+            if type(left) is not int or not 0 < left <= hold.amount:
+                raise ValueError(f"checkpoint {start.seq}: hold {hold_id!r} has {left} left")
+            self._holds[hold_id] = tuple(hold)  # type: ignore[assignment]
+            self._remaining[hold_id] = left
+        self._base_seq = start.seq
+        self._base_bal = {
+            o: {a: c[:] for a, c in assets.items()} for o, assets in self._bal.items()
+        }
+        self._base_left = dict(start.left)
+
     @classmethod
     def from_postings(
-        cls, postings: Iterable[Posting], holds: Mapping[str, int] | None = None
+        cls,
+        postings: Iterable[Posting],
+        holds: Mapping[str, int] | None = None,
+        *,
+        start: Checkpoint | None = None,
+        records: Mapping[str, Hold] | None = None,
     ) -> Ledger:
         """Rebuild a ledger from its posting log, e.g. on restart.
 
-        Balances and holds are derived from the postings alone. ``holds`` is what the
+        Balances and holds are derived from the postings alone, or from ``start`` (the
+        state as of posting ``start.seq``, what :meth:`checkpoint` gave) and the postings
+        after it, with ``records`` the holds open at ``start``. ``holds`` is what the
         caller's store says is open (hold id → remaining); if it disagrees with the log,
         this raises ``ValueError``. So does a log that cannot be a ledger's: seqs not
-        1, 2, 3, ..., a repeated id, an account that cannot exist, a draw on an unknown
-        hold. Anything else wrong (an overdraft, say) loads and shows in
+        1, 2, 3, ... (or not right after ``start``), a repeated id, an account that
+        cannot exist, a draw on an unknown hold, an open hold of ``start`` without its
+        record. Anything else wrong (an overdraft, say) loads and shows in
         :meth:`check_invariants`.
         """
         ledger = cls()
         by_id, log = ledger._by_id, ledger._log
         remaining, opened = ledger._remaining, ledger._holds
-        for seq, posting in enumerate(postings, 1):
+        if start is not None:
+            ledger._start_from(start, records or {})
+        for seq, posting in enumerate(postings, ledger._base_seq + 1):
             if posting.seq != seq:
                 raise ValueError(f"posting log has seq {posting.seq} where {seq} belongs")
             if posting.id in by_id:
@@ -706,7 +754,7 @@ class Ledger:
             )  # fmt: skip
             log.append(entry)
             by_id[posting.id] = entry
-        ledger._indexed = len(log)
+        ledger._indexed = ledger.last_seq
         if holds is not None:
             problems = compare_open_holds(remaining, holds)
             if problems:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, Row, Table, func, select, update
+from sqlalchemy import Engine, Row, Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -22,13 +23,16 @@ from sealbook.exchange.orders import (
     WithdrawalStatus,
     is_generated_oid,
 )
-from sealbook.ledger import Account, Ledger, Posting
-from sealbook.ledger.records import posting_of
+from sealbook.ledger import Account, Hold, Ledger, Posting
+from sealbook.ledger.records import Checkpoint, posting_of
 from sealbook.markets import Catalog
 from sealbook.store.tables import (
     deposits,
     fills,
     inbox,
+    ledger_checkpoint_balances,
+    ledger_checkpoint_holds,
+    ledger_checkpoints,
     orders,
     postings,
     user_settings,
@@ -40,8 +44,12 @@ __all__ = [
     "load_trades",
     "order_from_row",
     "persist",
+    "read_checkpoint",
     "read_postings",
+    "write_checkpoint",
 ]
+
+log = logging.getLogger(__name__)
 
 # Closed orders younger than this stay in memory after a restart (clientOid idempotency,
 # orderInfo); older ones are read from the database when asked for.
@@ -143,6 +151,8 @@ def persist(
     """Write one batch of changes inside the caller's transaction."""
     if changes.entries:
         conn.execute(postings.insert(), [_posting_row(posting_of(e)) for e in changes.entries])
+    if changes.checkpoint is not None:
+        write_checkpoint(conn, *changes.checkpoint)
     _upsert(conn, orders, [_order_row(o) for o in changes.orders.values()], ["order_id"])
     if changes.fills:
         conn.execute(fills.insert(), [_fill_row(f) for f in changes.fills])
@@ -185,8 +195,77 @@ def _account(owner: str, asset: str, bucket: str) -> Account:
     return Account(int(owner) if owner.isdigit() else owner, asset, bucket)  # type: ignore[arg-type]
 
 
-def read_postings(conn: Connection) -> list[Posting]:
-    rows = conn.execute(select(postings).order_by(postings.c.seq))
+# Checkpoints kept: the one a restart starts from, and the one before it.
+CHECKPOINTS_KEPT = 2
+
+
+def write_checkpoint(conn: Connection, checkpoint: Checkpoint, records: Mapping[str, Hold]) -> None:
+    """Store the ledger's state as of posting ``checkpoint.seq``; drop the older ones."""
+    seq = checkpoint.seq
+    conn.execute(
+        ledger_checkpoint_balances.insert(),
+        [
+            {
+                "seq": seq,
+                "owner": _owner(account),
+                "asset": account.asset,
+                "bucket": account.bucket,
+                "amount": amount,
+            }
+            for account, amount in checkpoint.balances.items()
+        ],
+    )
+    if checkpoint.left:
+        conn.execute(
+            ledger_checkpoint_holds.insert(),
+            [
+                {
+                    "seq": seq,
+                    "hold_id": hold_id,
+                    "user_id": records[hold_id].user,
+                    "asset": records[hold_id].asset,
+                    "amount": records[hold_id].amount,
+                    "kind": records[hold_id].kind,
+                    "ref": records[hold_id].ref,
+                    "remaining": left,
+                }
+                for hold_id, left in checkpoint.left.items()
+            ],
+        )
+    # Written last: a checkpoint row means its balances and holds are all there.
+    conn.execute(ledger_checkpoints.insert(), [{"seq": seq}])
+    seqs = conn.execute(
+        select(ledger_checkpoints.c.seq).order_by(ledger_checkpoints.c.seq.desc())
+    ).scalars()
+    older = list(seqs)[CHECKPOINTS_KEPT:]
+    if older:
+        for table in (ledger_checkpoints, ledger_checkpoint_balances, ledger_checkpoint_holds):
+            conn.execute(delete(table).where(table.c.seq <= older[0]))
+
+
+def read_checkpoint(conn: Connection) -> tuple[Checkpoint, dict[str, Hold]] | None:
+    """The newest stored checkpoint and the records of its open holds, if there is one."""
+    seq = conn.execute(select(func.max(ledger_checkpoints.c.seq))).scalar()
+    if seq is None:
+        return None
+    balances = {
+        _account(r.owner, r.asset, r.bucket): r.amount
+        for r in conn.execute(
+            select(ledger_checkpoint_balances).where(ledger_checkpoint_balances.c.seq == seq)
+        )
+    }
+    left: dict[str, int] = {}
+    records: dict[str, Hold] = {}
+    for r in conn.execute(
+        select(ledger_checkpoint_holds).where(ledger_checkpoint_holds.c.seq == seq)
+    ):
+        left[r.hold_id] = r.remaining
+        records[r.hold_id] = Hold(r.hold_id, r.user_id, r.asset, r.amount, r.kind, r.ref)
+    return Checkpoint(int(seq), balances, left), records
+
+
+def read_postings(conn: Connection, after_seq: int = 0) -> list[Posting]:
+    rows = conn.execute(select(postings).where(postings.c.seq > after_seq).order_by(postings.c.seq))
     return [
         Posting(
             r.seq,
@@ -295,10 +374,25 @@ def load_trades(engine: Engine, now_ms: int, days: int = 30) -> list[PublicTrade
         ]
 
 
+def _load_ledger(conn: Connection) -> Ledger:
+    """From the newest checkpoint and the postings after it; from the whole log if there
+    is no checkpoint, or if it cannot be loaded (``sealbook ledger check`` says why)."""
+    start = read_checkpoint(conn)
+    if start is not None:
+        checkpoint, records = start
+        try:
+            return Ledger.from_postings(
+                read_postings(conn, checkpoint.seq), start=checkpoint, records=records
+            )
+        except ValueError as exc:
+            log.warning("ledger checkpoint %d not used: %s", checkpoint.seq, exc)
+    return Ledger.from_postings(read_postings(conn))
+
+
 def load_core(engine: Engine, catalog: Catalog, now_ms: int) -> ExchangeCore:
     """Rebuild the core: ledger from the posting log, open orders back on their books."""
     with engine.connect() as conn:
-        ledger = Ledger.from_postings(read_postings(conn))
+        ledger = _load_ledger(conn)
         max_order = conn.execute(select(func.max(orders.c.order_id))).scalar() or 0
         max_trade = conn.execute(select(func.max(fills.c.trade_id))).scalar() or 0
         max_deposit = conn.execute(select(func.max(deposits.c.deposit_id))).scalar() or 0

@@ -27,6 +27,9 @@ __all__ = [
     "fills",
     "inbox",
     "key_revision",
+    "ledger_checkpoint_balances",
+    "ledger_checkpoint_holds",
+    "ledger_checkpoints",
     "metadata",
     "orders",
     "postings",
@@ -180,6 +183,39 @@ postings = Table(
     Column("kind", String(24), nullable=False),
     Column("ref", String(64), nullable=False),
     Column("hold_id", String(32), nullable=True),
+)
+
+# The ledger's state as of a posting (every balance, and each open hold with its record and
+# what is left of it), written now and then so a restart reads the postings after the last
+# one instead of the whole history. ``sealbook ledger check`` checks the newest against the
+# log. A row here is written last, so its balances and holds are all there.
+ledger_checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+)
+
+ledger_checkpoint_balances = Table(
+    "ledger_checkpoint_balances",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("owner", String(16), primary_key=True),
+    Column("asset", String(16), primary_key=True),
+    Column("bucket", String(10), primary_key=True),
+    Column("amount", Atoms, nullable=False),
+)
+
+ledger_checkpoint_holds = Table(
+    "ledger_checkpoint_holds",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("hold_id", String(32), primary_key=True),
+    Column("user_id", Integer, nullable=False),
+    Column("asset", String(16), nullable=False),
+    Column("amount", Atoms, nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("remaining", Atoms, nullable=False),
 )
 
 deposits = Table(
