@@ -297,3 +297,20 @@ def test_a_checkpoint_and_the_postings_after_it_rebuild_the_ledger() -> None:
         Ledger.from_postings(tail, start=checkpoint, records={"o1": records["o1"]})
     with pytest.raises(ValueError, match="seq"):  # the first posting after it is missing
         Ledger.from_postings(tail[1:], start=checkpoint, records=records)
+
+
+def test_a_fill_whose_ids_apply_has_taken_is_refused_whole() -> None:
+    ledger, _ = _pair()
+    ledger.open_hold("o1", BUYER, USDT, 100 * U)
+    ledger.open_hold("o2", SELLER, BTC, 1 * U)
+    # Someone moved money under the id the fill's base settlement would get.
+    odd = Transfer.move(
+        "trade:t1@o2", Account.available(BUYER, BGB), Account.fees(BGB), 1, "x", "y"
+    )
+    ledger.apply([odd])
+    before = _state(ledger)
+    with pytest.raises(Conflict):
+        ledger.trade("t1", "o1", "o2", U, 100 * U)
+    assert _state(ledger) == before
+    ids = [p.id for p in ledger.postings()]
+    assert len(ids) == len(set(ids))

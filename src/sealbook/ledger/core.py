@@ -314,6 +314,9 @@ class Ledger:
             or base_asset == quote_asset
             or (buyer_fee is not None and buyer_fee[0] in by_id)
             or (seller_fee is not None and seller_fee[0] in by_id)
+            or f"{TRADE}:{ref}@{seller_hold}" in by_id
+            or f"{TRADE}:{ref}@{buyer_hold}" in by_id
+            or (improvement and f"{release_kind}:{ref}@{buyer_hold}" in by_id)
         ):
             self.apply(
                 self._trade_transfers(ref, bh, sh, base, quote, improvement, buyer_fee, seller_fee)
