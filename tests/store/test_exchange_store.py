@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import Engine, select, text, update
 
 from sealbook.engine import OrderStatus
-from sealbook.errors import SealbookError
+from sealbook.errors import DuplicateOrder, SealbookError
+from sealbook.exchange import core as exchange_core
 from sealbook.exchange.core import ExchangeCore, PlaceRequest
 from sealbook.exchange.ledgercheck import check_database
 from sealbook.exchange.orders import WithdrawalStatus
@@ -552,3 +553,31 @@ def test_a_checkpoint_that_cannot_be_loaded_is_passed_over(db: Engine) -> None:
         assert conn.execute(update(table).where(table.c.seq == seq).values(remaining=0)).rowcount
     same_state(ex.core, ex.restart().core)  # rebuilt from the whole log instead
     assert not check_database(db, CATALOG).ok  # and the check says the checkpoint is wrong
+
+
+def test_a_restart_brings_back_no_more_closed_orders_than_a_running_core_keeps(
+    db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(exchange_core, "MAX_CLOSED_IN_MEMORY", 3)
+    ex = Running(db)
+    ex.deposit(ALICE, "USDT", units("100000"))
+    placed = []
+    for i in range(6):
+        order = ex.place(ALICE, "BTCUSDT", "buy", "0.01", "100000", client_oid=f"mine-{i}")
+        ex.do(lambda core, now, o=order: core.cancel(ALICE, "BTCUSDT", now, order_id=o.order_id))
+        placed.append(order)
+    restored: list[int] = []
+    real = ExchangeCore.restore_order
+
+    def spy(core: ExchangeCore, order: Any) -> None:
+        restored.append(order.order_id)
+        real(core, order)
+
+    monkeypatch.setattr(ExchangeCore, "restore_order", spy)
+    rebuilt = ex.restart()
+    assert sorted(restored) == sorted(rebuilt.core.orders) == [o.order_id for o in placed[3:]]
+    # A retry of a remembered one is the same order; a forgotten clientOid is refused.
+    again = rebuilt.place(ALICE, "BTCUSDT", "buy", "0.01", "100000", client_oid="mine-5")
+    assert again.order_id == placed[5].order_id
+    with pytest.raises(DuplicateOrder):
+        rebuilt.place(ALICE, "BTCUSDT", "buy", "0.01", "100000", client_oid="mine-0")

@@ -406,21 +406,31 @@ def load_core(engine: Engine, catalog: Catalog, now_ms: int) -> ExchangeCore:
             next_withdrawal_id=int(max_withdrawal) + 1,
         )
         open_statuses = (OrderStatus.LIVE.value, OrderStatus.PARTIALLY_FILLED.value)
-        query = (
-            select(orders)
-            .where(orders.c.status.in_(open_statuses) | (orders.c.utime_ms >= now_ms - RECENT_MS))
-            .order_by(orders.c.ctime_ms, orders.c.order_id)
-        )
-        for row in conn.execute(query):
+        is_open = orders.c.status.in_(open_statuses)
+        # Open orders back on their books, in time order.
+        for row in conn.execute(
+            select(orders).where(is_open).order_by(orders.c.ctime_ms, orders.c.order_id)
+        ):
             core.restore_order(order_from_row(row))
-        old_orders = select(orders.c.user_id, orders.c.client_oid).where(
-            orders.c.status.not_in(open_statuses),
-            orders.c.utime_ms < now_ms - RECENT_MS,
+        # The closed orders a running core would still hold: the recent ones, at most as
+        # many as it keeps (not a whole busy day of them), oldest first.
+        recent = conn.execute(
+            select(orders)
+            .where(~is_open, orders.c.utime_ms >= now_ms - RECENT_MS)
+            .order_by(orders.c.utime_ms.desc(), orders.c.order_id.desc())
+            .limit(core.max_closed_in_memory)
+        ).all()
+        for row in reversed(recent):
+            core.restore_order(order_from_row(row))
+        # Every other closed order's clientOid, if a user chose it, is refused from now on.
+        kept = {row.order_id for row in recent}
+        old_orders = select(orders.c.order_id, orders.c.user_id, orders.c.client_oid).where(
+            ~is_open
         )
         core.retired_order_oids.update(
             (r.user_id, r.client_oid)
             for r in conn.execute(old_orders)
-            if not is_generated_oid(r.client_oid, ORDER_OID_PREFIX)
+            if r.order_id not in kept and not is_generated_oid(r.client_oid, ORDER_OID_PREFIX)
         )
         old_withdrawals = select(withdrawals.c.user_id, withdrawals.c.client_oid).where(
             withdrawals.c.status != WithdrawalStatus.PENDING.value,
