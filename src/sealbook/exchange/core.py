@@ -552,7 +552,7 @@ class ExchangeCore:
         taker = self.orders[fill.taker_order_id]
         maker = self.orders[fill.maker_order_id]
         buyer, seller = (taker, maker) if fill.taker_side is Side.BUY else (maker, taker)
-        quote_atoms = fill.price_ticks * fill.lots * sym.quote_unit_atoms
+        quote_atoms = sym.quote_atoms(fill.price_ticks, fill.lots)
         buyer_coin, buyer_fee, seller_coin, seller_fee = fees
         fills = self._changes.fills
         for order, fee_coin, fee in (

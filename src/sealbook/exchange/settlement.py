@@ -86,6 +86,7 @@ class Settlement:
             raise DuplicateOrder(f"Duplicate order id {order_id}")
         hold_id = order_hold_id(order_id)
         limit: int | None = None  # a limit buy's price: a fill below it gives money back
+        # Symbol.base_atoms / quote_atoms, inlined here and in _settle: once per order and fill.
         if order.side is Side.SELL:
             asset = sym.base
             assert order.lots is not None

@@ -264,11 +264,11 @@ class Symbol:
         return scaled_to_str(lots, self.size_places)
 
     def base_atoms(self, lots: int) -> int:
-        return lots_to_atoms(lots, self.size_places)
+        return lots * self.base_unit_atoms
 
     def quote_atoms(self, ticks: int, lots: int) -> int:
         """Exact quote value of ``lots`` at ``ticks``."""
-        return ticks_lots_to_quote_atoms(ticks, lots, self.price_places, self.size_places)
+        return ticks * lots * self.quote_unit_atoms
 
     def price_atoms(self, ticks: int) -> int:
         """Quote atoms per whole base coin at ``ticks``."""

@@ -221,15 +221,15 @@ def write_checkpoint(conn: Connection, checkpoint: Checkpoint, records: Mapping[
             [
                 {
                     "seq": seq,
-                    "hold_id": hold_id,
-                    "user_id": records[hold_id].user,
-                    "asset": records[hold_id].asset,
-                    "amount": records[hold_id].amount,
-                    "kind": records[hold_id].kind,
-                    "ref": records[hold_id].ref,
-                    "remaining": left,
+                    "hold_id": hold.id,
+                    "user_id": hold.user,
+                    "asset": hold.asset,
+                    "amount": hold.amount,
+                    "kind": hold.kind,
+                    "ref": hold.ref,
+                    "remaining": checkpoint.left[hold.id],
                 }
-                for hold_id, left in checkpoint.left.items()
+                for hold in (records[hold_id] for hold_id in checkpoint.left)
             ],
         )
     # Written last: a checkpoint row means its balances and holds are all there.
