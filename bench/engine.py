@@ -149,9 +149,9 @@ def run_settlement(cmds: list[Command]) -> float:
             if cmd.passive and result.resting_lots:
                 live.append(order.order_id)
         if ts % 2048 == 0:  # what drain() and committed() do with the log
-            entries = ledger.entries(posted)
+            records = ledger.records(posted)
             posted = ledger.last_seq
-            if entries and ledger.kept >= COMPACT_AFTER:
+            if records and ledger.kept >= COMPACT_AFTER:
                 ledger.compact(posted)
     elapsed = time.perf_counter() - start
     problems = ledger.check_invariants() + settlement.check_invariants()

@@ -19,7 +19,7 @@ from sealbook.errors import SealbookError
 from sealbook.exchange.core import ExchangeCore, PlaceRequest
 from sealbook.exchange.orders import WithdrawalStatus
 from sealbook.ledger import Account
-from sealbook.ledger.records import posting_of
+from sealbook.ledger.records import expand, posting_of
 from sealbook.markets import default_catalog
 
 BTCUSDT, ETHBTC, BGBUSDT = "BTCUSDT", "ETHBTC", "BGBUSDT"
@@ -381,7 +381,7 @@ def test_cancel_releases_what_is_left_of_the_hold() -> None:
     assert core.engine.depth(BTCUSDT, 5) == ([], [])
     changes = core.drain()
     assert list(changes.orders) == [buy.order_id]
-    assert [posting_of(e).amount for e in changes.entries] == [atoms("1500")]
+    assert [posting_of(e).amount for r in changes.records for e in expand(r)] == [atoms("1500")]
     sound(core)
 
 

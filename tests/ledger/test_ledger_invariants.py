@@ -7,6 +7,7 @@ log that loads but is wrong, and looks for the line that names the breakage.
 from __future__ import annotations
 
 from sealbook.ledger import FEES, Account, Kind, Ledger, Posting
+from sealbook.ledger.invariants import audit
 from sealbook.money import from_units
 
 USDT, BTC = "USDT", "BTC"
@@ -99,7 +100,8 @@ def test_posting_log_is_contiguous_and_positive() -> None:
 def test_hold_remaining_equals_its_postings() -> None:
     ledger = _ledger()
     # Shrinking a hold by hand: the frozen balance and the log both disagree with it.
-    ledger._remaining["h1"] -= 1
+    left, rec = ledger._open["h1"]
+    ledger._open["h1"] = (left - 1, rec)
     problems = ledger.check_invariants()
     assert f"hold 'h1' has {30 * U - 1} remaining but its postings leave {30 * U}" in problems
     assert (
@@ -110,7 +112,8 @@ def test_hold_remaining_equals_its_postings() -> None:
 
 def test_hold_record_matches_its_opening_posting() -> None:
     ledger = _ledger()
-    ledger._holds["h1"] = (*ledger._holds["h1"][:5], "o9")
+    left, rec = ledger._open["h1"]  # rec: (seq, tag, key, user, asset, amount, kind, ref, cell)
+    ledger._open["h1"] = (left, (*rec[:7], "o9", rec[8]))
     problems = ledger.check_invariants()
     assert len(problems) == 1
     assert problems[0].startswith("hold 'h1' is recorded as Hold(id='h1', user=1, asset='USDT'")
@@ -118,8 +121,12 @@ def test_hold_record_matches_its_opening_posting() -> None:
 
 def test_open_hold_has_a_record_and_a_sane_remaining() -> None:
     ledger = _ledger()
-    ledger._remaining["ghost"] = 5
+    _, rec = ledger._open["h1"]
+    ledger._open["h1"] = (41 * U, rec)  # more than the hold's 40
     problems = ledger.check_invariants()
+    assert f"open hold 'h1' has {41 * U} remaining, outside (0, amount]" in problems
+    # The ledger keeps each open hold with its record; the auditor still names one without.
+    problems = audit({}, [], {}, {"ghost": 5})
     assert "open hold 'ghost' has no record" in problems
     assert "open hold 'ghost' has 5 remaining, outside (0, amount]" in problems
 

@@ -59,7 +59,7 @@ from sealbook.exchange.orders import (
 )
 from sealbook.exchange.settlement import FillFees, Settlement
 from sealbook.ledger import Account, Hold, Kind, Ledger, Transfer
-from sealbook.ledger.records import Checkpoint, Entry
+from sealbook.ledger.records import Checkpoint, Record
 from sealbook.markets import Catalog, Symbol
 from sealbook.markets.fees import FeeSchedule
 from sealbook.money import ATOMS_PER_UNIT, parse_atoms
@@ -99,7 +99,8 @@ class Changes:
     orders: dict[int, Order] = field(default_factory=dict)
     fills: list[MyFill] = field(default_factory=list)
     trades: list[Fill] = field(default_factory=list)
-    entries: list[Entry] = field(default_factory=list)  # ledger postings, as logged
+    records: list[Record] = field(default_factory=list)  # ledger postings, as logged
+    upto_seq: int = 0  # the last posting in ``records``
     deposits: list[Deposit] = field(default_factory=list)
     withdrawals: dict[int, Withdrawal] = field(default_factory=dict)
     bgb_deduct: dict[int, bool] = field(default_factory=dict)
@@ -110,7 +111,7 @@ class Changes:
         return bool(
             self.orders
             or self.fills
-            or self.entries
+            or self.records
             or self.deposits
             or self.withdrawals
             or self.bgb_deduct
@@ -418,8 +419,8 @@ class ExchangeCore:
         full garbage collection longer. Now and then the state that leaves behind goes to
         the database too (with the next changes), so a restart need not read every
         posting ever made."""
-        if changes.entries and self.ledger.kept >= self.compact_after:
-            self.ledger.compact(changes.entries[-1][0])
+        if changes.records and self.ledger.kept >= self.compact_after:
+            self.ledger.compact(changes.upto_seq)
             if self.ledger.compacted_seq - self._checkpointed >= self.checkpoint_every:
                 self._changes.checkpoint = self.ledger.checkpoint()
                 self._checkpointed = self.ledger.compacted_seq
@@ -610,5 +611,5 @@ class ExchangeCore:
 
     def _collect(self) -> None:
         if self.ledger.last_seq > self._posted:
-            self._changes.entries.extend(self.ledger.entries(self._posted))
-            self._posted = self.ledger.last_seq
+            self._changes.records.extend(self.ledger.records(self._posted))
+            self._posted = self._changes.upto_seq = self.ledger.last_seq

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sealbook.engine import Force, OrderStatus, OrderType, Side
+from sealbook.ledger.records import hold_name
 
 __all__ = [
     "ORDER_OID_PREFIX",
@@ -37,8 +38,9 @@ def is_generated_oid(client_oid: str, prefix: str) -> bool:
 
 
 def order_hold_id(order_id: int) -> str:
-    """The ledger hold an order's funds sit under."""
-    return f"o{order_id}"
+    """The name of the ledger hold an order's funds sit under (the ledger keys it by the
+    order id)."""
+    return hold_name(order_id)
 
 
 @dataclass(slots=True)

@@ -6,8 +6,9 @@ gives back a buy's price improvement at the fill, and releases what is left of a
 when its order leaves the book. :class:`~sealbook.exchange.core.ExchangeCore` wraps it
 with what the wire needs (parsing, validation, clientOids, order and fill records).
 
-It runs on every command, so it logs compact ledger entries (:meth:`Ledger.trade`,
-:meth:`Ledger.open_hold`, :meth:`Ledger.close_hold`) rather than posting objects.
+It runs on every command, so it goes through the ledger's trading path
+(:meth:`Ledger.open_hold`, :meth:`Ledger.trade`, :meth:`Ledger.close_hold`), which keys an
+order's hold by its order id and logs one small record per step.
 
 Fees: each side pays its rate (maker or taker) on what it received, rounded down, in the
 coin it received; with "pay fees in BGB" on and enough BGB available before the fill,
@@ -17,9 +18,10 @@ coin it received; with "pay fees in BGB" on and enough BGB available before the 
 from __future__ import annotations
 
 from sealbook.engine import Engine, Fill, NewOrder, OrderType, PlaceResult, Side
-from sealbook.errors import DuplicateOrder
+from sealbook.errors import Conflict, DuplicateOrder
 from sealbook.exchange.orders import order_hold_id
 from sealbook.ledger import Kind, Ledger
+from sealbook.ledger.records import FillFees
 from sealbook.markets import Catalog, Symbol
 from sealbook.markets.fees import PPM, FeeSchedule, bgb_fee_atoms
 
@@ -27,10 +29,6 @@ __all__ = ["BGB", "USDT", "FillFees", "Settlement"]
 
 BGB = "BGB"
 USDT = "USDT"
-
-# What one fill cost each side: ``(buyer's fee coin, fee, seller's fee coin, fee)``.
-FillFees = tuple[str, int, str, int]
-
 
 class Settlement:
     """One engine and one ledger, kept in step order by order.
@@ -77,14 +75,10 @@ class Settlement:
         the base size of a sell, a market buy's budget (``hold_atoms``, which may hold a
         rest below the engine's quote unit; by default the budget itself). Raises
         ``InsufficientBalance`` (43012) before anything changed when it is not available,
-        ``DuplicateOrder`` for an order id on the book, and whatever the engine refuses the
-        order with, after releasing the hold.
+        ``DuplicateOrder`` for an order id that had a hold before (on the book or not), and
+        whatever the engine refuses the order with, after releasing the hold.
         """
         order_id = order.order_id
-        engine = self.engine
-        if engine.is_resting(order_id):
-            raise DuplicateOrder(f"Duplicate order id {order_id}")
-        hold_id = order_hold_id(order_id)
         limit: int | None = None  # a limit buy's price: a fill below it gives money back
         # Symbol.base_atoms / quote_atoms, inlined here and in _settle: once per order and fill.
         if order.side is Side.SELL:
@@ -102,26 +96,30 @@ class Settlement:
             amount = order.quote_budget * sym.quote_unit_atoms
         if hold_atoms is not None:
             amount = hold_atoms
-        ledger = self.ledger
-        ledger.open_hold(hold_id, order.user_id, asset, amount)
+        ledger, engine = self.ledger, self.engine
+        try:  # the hold is keyed by the order id: one that had a hold is a duplicate
+            if not ledger.open_hold(order_id, order.user_id, asset, amount):
+                raise DuplicateOrder(f"Duplicate order id {order_id}")
+        except Conflict:
+            raise DuplicateOrder(f"Duplicate order id {order_id}") from None
         try:
             result = engine.place(order, now_ms)
         except BaseException:
-            ledger.close_hold(hold_id)
+            ledger.close_hold(order_id)
             raise
         fees: list[FillFees] = []
         for fill in result.fills:
-            fees.append(self._settle(sym, fill, hold_id, limit))
+            fees.append(self._settle(sym, fill, limit))
             # The next fill's BGB fee is valued at this one's price (on BGBUSDT itself).
             self.last_price[sym.symbol] = fill.price_ticks
             maker_id = fill.maker_order_id
             if not engine.is_resting(maker_id):  # filled: its hold is spent
-                ledger.close_hold(order_hold_id(maker_id))
+                ledger.close_hold(maker_id)
         for gone in result.cancelled:
             if gone.order_id != order_id:  # a maker cancelled by self-trade prevention
-                ledger.close_hold(order_hold_id(gone.order_id))
+                ledger.close_hold(gone.order_id)
         if not result.resting_lots:
-            ledger.close_hold(hold_id)
+            ledger.close_hold(order_id)
         return result, fees
 
     def cancel(self, symbol: str, order_id: int) -> bool:
@@ -129,7 +127,7 @@ class Settlement:
         not resting."""
         if self.engine.cancel(symbol, order_id) is None:
             return False
-        self.ledger.close_hold(order_hold_id(order_id))
+        self.ledger.close_hold(order_id)
         return True
 
     # --- reading -----------------------------------------------------------------------
@@ -169,9 +167,7 @@ class Settlement:
 
     # --- internals ---------------------------------------------------------------------
 
-    def _settle(
-        self, sym: Symbol, fill: Fill, taker_hold: str, taker_limit: int | None
-    ) -> FillFees:
+    def _settle(self, sym: Symbol, fill: Fill, taker_limit: int | None) -> FillFees:
         """Move one fill's money: base to the buyer, quote to the seller, a taker buy's
         price improvement back to it (a maker fills at its own price), and both fees."""
         lots, price = fill.lots, fill.price_ticks
@@ -182,14 +178,12 @@ class Settlement:
             buyer_id, seller_id = fill.taker_order_id, fill.maker_order_id
             buyer_user, seller_user = fill.taker_user_id, fill.maker_user_id
             buyer_ppm, seller_ppm = self._taker_ppm, self._maker_ppm
-            buyer_hold, seller_hold = taker_hold, order_hold_id(seller_id)
             if taker_limit is not None and taker_limit > price:
                 improvement = (taker_limit - price) * lots * sym.quote_unit_atoms
         else:
             buyer_id, seller_id = fill.maker_order_id, fill.taker_order_id
             buyer_user, seller_user = fill.maker_user_id, fill.taker_user_id
             buyer_ppm, seller_ppm = self._maker_ppm, self._taker_ppm
-            buyer_hold, seller_hold = order_hold_id(buyer_id), taker_hold
         ref = f"t{fill.trade_id}"
         buyer_coin, buyer_fee = sym.base, base * buyer_ppm // PPM
         seller_coin, seller_fee = sym.quote, quote * seller_ppm // PPM
@@ -206,17 +200,9 @@ class Settlement:
                 seller_coin, seller_fee = self._in_bgb(
                     seller_user, value_usdt * seller_ppm // PPM, seller_coin, seller_fee
                 )
-        self.ledger.trade(
-            ref,
-            buyer_hold,
-            seller_hold,
-            base,
-            quote,
-            improvement,
-            (f"fee:{ref}:{buyer_id}", buyer_coin, buyer_fee) if buyer_fee else None,
-            (f"fee:{ref}:{seller_id}", seller_coin, seller_fee) if seller_fee else None,
-        )
-        return buyer_coin, buyer_fee, seller_coin, seller_fee
+        fees = buyer_coin, buyer_fee, seller_coin, seller_fee
+        self.ledger.trade(ref, buyer_id, seller_id, base, quote, improvement, fees)
+        return fees
 
     def _in_bgb(self, user: int, fee_value_usdt: int, coin: str, fee: int) -> tuple[str, int]:
         """The fee in BGB if this user can pay it from BGB available before the fill."""

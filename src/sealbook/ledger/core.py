@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Final, cast
 
 from sealbook.errors import Conflict, InsufficientBalance, NotFound, ParamInvalid
@@ -19,23 +21,37 @@ from sealbook.ledger.accounts import (
 )
 from sealbook.ledger.invariants import audit, compare_open_holds
 from sealbook.ledger.records import (
+    FILLED,
+    OPENED,
     RELEASE_KIND,
+    RELEASED,
     Checkpoint,
     Entry,
+    Filled,
+    FillFees,
     Hold,
-    HoldRow,
+    HoldKey,
+    HoldRec,
     Posting,
+    Record,
+    Released,
     Transfer,
+    derived_id,
     entry_id,
+    expand,
+    fee_id,
+    hold_key,
+    hold_name,
+    hold_of,
+    holds_in,
     posting_of,
 )
 
 __all__ = ["Ledger"]
 
-# Kinds as plain strings: the trading path logs one with every posting.
 ORDER_HOLD: Final = Kind.ORDER_HOLD.value
-TRADE: Final = Kind.TRADE.value
-FEE: Final = Kind.FEE.value
+
+_first_seq = itemgetter(0)  # every log record starts with the seq of its first posting
 
 
 class Ledger:
@@ -46,41 +62,58 @@ class Ledger:
     applies completely or not at all. The other mutators are one-transfer batches, except
     the trading path, which runs on every order and fill: :meth:`open_hold`,
     :meth:`trade` and :meth:`close_hold` check everything that can go wrong before they
-    write, log flat :data:`~sealbook.ledger.records.Entry` tuples, and build no objects.
+    write, and log one small record each (:data:`~.records.HoldRec`,
+    :data:`~.records.Filled`, :data:`~.records.Released`), several postings in one.
 
-    Their transfer ids follow the builders' rules and are indexed only when :meth:`apply`
-    or :meth:`posting` next needs them: they cannot collide with one another (one hold per
-    order, one trade ref per fill), and before they write they check the ids
-    :meth:`apply` has taken.
+    An order's hold is keyed by its order id (an int; named ``o<id>`` outside), so the
+    trading path formats no string. Its transfer ids follow the builders' rules and are
+    indexed only when :meth:`apply` or :meth:`posting` next needs them. They cannot
+    collide with one another: a hold is opened once (order ids only grow; a smaller one
+    goes through :meth:`apply`, which checks), closed once, and every fill has its own
+    ref. Nor with :meth:`apply`'s: a hold that :meth:`apply` opened, drew on or named in
+    an id is *claimed*, and the trading path leaves claimed holds to :meth:`apply`.
 
     Balances live in one small list per owner and asset, ``[available, frozen]``; system
-    owners (WORLD, FEES) use only the first.
+    owners (WORLD, FEES) use only the first. A hold's record keeps its owner's list, so
+    the trading path looks no balance up twice.
     """
 
     __slots__ = (
         "_bal",
         "_base_bal",
-        "_base_left",
+        "_base_open",
         "_base_seq",
         "_by_id",
-        "_holds",
+        "_claimed",
+        "_gone",
         "_indexed",
+        "_last",
         "_log",
-        "_remaining",
+        "_open",
+        "_opened",
+        "_top",
     )
 
     def __init__(self) -> None:
         self._bal: dict[Owner, dict[str, list[int]]] = {}  # owner → asset → [avail, frozen]
-        self._log: list[Entry] = []
+        self._log: list[Record] = []  # the postings after _base_seq, as logged
+        self._last = 0  # the seq of the last posting
         # What :meth:`compact` forgot: the state as of the last posting it dropped (the
-        # balances in the same nested form, and the open holds' remaining).
+        # balances in the same nested form, and the holds then open as in _open).
         self._base_seq = 0
         self._base_bal: dict[Owner, dict[str, list[int]]] = {}
-        self._base_left: dict[str, int] = {}
-        self._by_id: dict[str, Entry] = {}  # transfer id → entry, up to seq ``_indexed``
+        self._base_open: dict[HoldKey, tuple[int, HoldRec]] = {}
+        self._open: dict[HoldKey, tuple[int, HoldRec]] = {}  # open hold → (left, record)
+        self._top = -1  # the highest order id whose hold was opened: they only grow
+        self._claimed: set[HoldKey] = set()  # holds the trading path leaves to apply()
+        # Holds a posting of apply() closed, with its seq, while it is kept: the trading
+        # path's own records carry the hold they close.
+        self._gone: dict[HoldKey, tuple[HoldRec, int]] = {}
+        # The index, up to seq _indexed: transfer id → entry, and every hold the kept log
+        # opened or drew on.
+        self._by_id: dict[str, Entry] = {}
+        self._opened: dict[HoldKey, HoldRec] = {}
         self._indexed = 0
-        self._holds: dict[str, HoldRow] = {}  # every hold opened; a hold id is never reused
-        self._remaining: dict[str, int] = {}  # open holds only: closed ones leave
 
     # --- changing it -------------------------------------------------------------------
 
@@ -94,10 +127,10 @@ class Ledger:
         ``ParamInvalid`` for a transfer that cannot exist.
         """
         self._index()
-        by_id, holds, remaining = self._by_id, self._holds, self._remaining
+        by_id, open_ = self._by_id, self._open
         staged: dict[Account, int] = {}
-        staged_left: dict[str, int] = {}
-        opened: dict[str, HoldRow] = {}
+        staged_left: dict[HoldKey, int] = {}
+        opened: dict[HoldKey, tuple[Owner, str]] = {}
         seen: set[str] = set()
         plan: list[Transfer | Entry] = []
 
@@ -131,32 +164,34 @@ class Ledger:
             if hold_id is None:
                 if FROZEN in (debit.bucket, credit.bucket):
                     raise ParamInvalid("hold_id", "frozen funds move only through a hold")
+            elif not (isinstance(hold_id, str) and hold_id):
+                raise ParamInvalid("hold_id", "must be a non-empty string")
             elif credit.bucket == FROZEN:
                 if debit.bucket != AVAILABLE or debit.owner != credit.owner:
                     raise ParamInvalid("debit", "a hold is opened from its owner's available")
-                if hold_id in holds or hold_id in opened:
+                key = hold_key(hold_id)
+                if key in opened or self._rec(key) is not None:
                     raise Conflict("a hold with this id")
-                # A frozen account's owner is a user (check_account), hence the cast.
-                opened[hold_id] = (
-                    hold_id,
-                    cast(int, credit.owner),
-                    credit.asset,
-                    amount,
-                    kind,
-                    ref,
-                )
-                staged_left[hold_id] = amount
+                opened[key] = (credit.owner, credit.asset)
+                staged_left[key] = amount
             elif debit.bucket == FROZEN:
-                row = opened.get(hold_id) or holds.get(hold_id)
-                if row is None:
-                    raise NotFound("hold")
-                if debit.owner != row[1] or debit.asset != row[2]:
+                key = hold_key(hold_id)
+                owner_asset = opened.get(key)
+                if owner_asset is None:
+                    rec = self._rec(key)
+                    if rec is None:
+                        raise NotFound("hold")
+                    owner_asset = (rec[3], rec[4])
+                if (debit.owner, debit.asset) != owner_asset:
                     raise ParamInvalid("debit", "must be the hold's frozen account")
-                left = staged_left.get(hold_id)
-                left = (remaining.get(hold_id, 0) if left is None else left) - amount
+                left = staged_left.get(key)
+                if left is None:
+                    got = open_.get(key)
+                    left = 0 if got is None else got[0]
+                left -= amount
                 if left < 0:
                     raise InsufficientBalance()
-                staged_left[hold_id] = left
+                staged_left[key] = left
             else:
                 raise ParamInvalid("hold_id", "a hold transfer debits or credits a frozen bucket")
 
@@ -170,28 +205,21 @@ class Ledger:
             plan.append(transfer)
 
         # Nothing below raises: the batch is committed whole.
-        log, result = self._log, []
+        result = []
         for item in plan:
             if not isinstance(item, Transfer):
                 result.append(posting_of(item))
                 continue
             transfer_id, debit, credit, amount, kind, ref, hold_id = item
             entry: Entry = (
-                self._base_seq + len(log) + 1, transfer_id, kind, ref, hold_id, debit.asset,
-                amount, debit.owner, debit.bucket, credit.owner, credit.bucket,
+                self._last + 1, transfer_id, kind, ref, hold_id, debit.asset, amount,
+                debit.owner, debit.bucket, credit.owner, credit.bucket,
             )  # fmt: skip
-            log.append(entry)
-            by_id[transfer_id] = entry
+            self._post(entry)
+            self._claim(transfer_id)
+            if hold_id is not None:
+                self._claim_key(hold_key(hold_id))
             result.append(posting_of(entry))
-        self._indexed = self.last_seq
-        for (owner, asset, bucket), balance in staged.items():
-            self._cell(owner, asset)[bucket == FROZEN] = balance
-        holds.update(opened)
-        for hold_id, left in staged_left.items():
-            if left:
-                remaining[hold_id] = left
-            else:
-                remaining.pop(hold_id, None)
         return result
 
     def deposit(self, deposit_id: str, user: int, asset: str, amount: int) -> Posting:
@@ -210,91 +238,95 @@ class Ledger:
     ) -> Posting:
         """Freeze ``amount`` of ``user``'s available ``asset`` under ``hold_id``. The same
         hold again returns its opening posting (or ``Conflict`` if it differs)."""
-        ref = hold_id if ref is None else ref
-        before = self.last_seq
-        self.open_hold(hold_id, user, asset, amount, kind, ref)
-        if self.last_seq > before:
-            return posting_of(self._log[-1])
+        if not (isinstance(hold_id, str) and hold_id):
+            raise ParamInvalid("hold_id", "must be a non-empty string")
+        before = self._last
+        if self.open_hold(hold_key(hold_id), user, asset, amount, kind, ref):
+            return posting_of(self.entries(before)[-1])
         # A replay: open_hold found it, so apply() returns the original posting.
-        return self.apply([Transfer.hold(hold_id, user, asset, amount, kind=kind, ref=ref)])[0]
+        transfer = Transfer.hold(hold_id, user, asset, amount, kind=kind, ref=ref)
+        return self.apply([transfer])[0]
 
     def open_hold(
         self,
-        hold_id: str,
+        hold: HoldKey,
         user: int,
         asset: str,
         amount: int,
         kind: str = ORDER_HOLD,
         ref: str | None = None,
-    ) -> None:
-        """:meth:`hold` without building the :class:`Posting`: what every order does.
+    ) -> bool:
+        """:meth:`hold` by key, without building the :class:`Posting`: what every order
+        does (``hold`` is its order id). ``ref`` defaults to the hold's name. ``False`` if
+        the hold was opened before, exactly so (a replay: nothing changed).
 
-        The plain case logs its entry without :meth:`apply`'s general checks (it cannot
-        be malformed); anything unusual, a replayed id included, goes through :meth:`apply`.
+        The plain case logs its record without :meth:`apply`'s general checks (it cannot
+        be malformed); anything unusual, a replayed hold or a named one included, goes
+        through :meth:`apply`.
         """
-        if ref is None:
-            ref = hold_id
+        # A claimed key is never above _top (_claim sees to it); an asset that is not a
+        # string is not found below (InsufficientBalance).
         if (
-            type(amount) is not int
+            type(hold) is not int
+            or hold <= self._top
+            or type(amount) is not int
             or amount <= 0
             or type(user) is not int
             or user <= 0
-            or type(asset) is not str
-            or not asset
-            or type(hold_id) is not str
-            or not hold_id
-            or not isinstance(kind, str)
-            or not isinstance(ref, str)
-            or hold_id in self._holds
-            or f"{kind}@{hold_id}" in self._by_id
+            or (kind is not ORDER_HOLD and type(kind) is not str)
+            or (ref is not None and type(ref) is not str)
         ):
-            self.apply([Transfer.hold(hold_id, user, asset, amount, kind=kind, ref=ref)])
-            return
+            name = _name_of(hold)
+            transfer = Transfer.hold(name, user, asset, amount, kind=kind, ref=ref)
+            before = self._last
+            return self.apply([transfer])[0].seq > before
         assets = self._bal.get(user)
         cell = None if assets is None else assets.get(asset)
         if cell is None or cell[0] < amount:
             raise InsufficientBalance()
         cell[0] -= amount
         cell[1] += amount
-        log = self._log
-        log.append(
-            (self._base_seq + len(log) + 1, None, kind, ref, hold_id, asset, amount, user,
-             AVAILABLE, user, FROZEN)
-        )  # fmt: skip
-        self._holds[hold_id] = (hold_id, user, asset, amount, kind, ref)
-        self._remaining[hold_id] = amount
+        self._last = seq = self._last + 1
+        rec: HoldRec = (seq, OPENED, hold, user, asset, amount, kind, ref, cell)
+        self._log.append(rec)
+        self._open[hold] = (amount, rec)
+        self._top = hold
+        return True
 
     def trade(
         self,
         ref: str,
-        buyer_hold: str,
-        seller_hold: str,
+        buyer_hold: HoldKey,
+        seller_hold: HoldKey,
         base: int,
         quote: int,
         improvement: int = 0,
-        buyer_fee: tuple[str, str, int] | None = None,
-        seller_fee: tuple[str, str, int] | None = None,
+        fees: FillFees | None = None,
     ) -> None:
         """Settle one fill between two holds, all or nothing.
 
         ``base`` leaves the seller's hold for the buyer and ``quote`` the buyer's hold for
         the seller (trade ``ref``); ``improvement`` goes back from the buyer's hold to the
-        buyer (a buy filled below its limit). Each fee is ``(transfer id, coin, amount)``,
-        paid from that side's available funds to FEES; what this fill brings in counts
-        (the coin received), a price improvement does not. A hold drawn to zero closes.
-        The assets are the holds': base is what the seller's hold froze, quote what the
-        buyer's did.
+        buyer (a buy filled below its limit). ``fees`` are ``(buyer's coin, fee, seller's
+        coin, fee)``, each paid from that side's available funds to FEES (a fee of 0 is
+        none); what this fill brings in counts (the coin received), a price improvement
+        does not. A hold drawn to zero closes. The assets are the holds': base is what
+        the seller's hold froze, quote what the buyer's did.
 
         The postings and their ids are those of :meth:`apply` given the same transfers
         (:meth:`_trade_transfers`). Raises ``NotFound`` for a hold that is not open,
         ``InsufficientBalance`` when a hold or a fee payer is short, ``ParamInvalid`` for
         malformed amounts; in every case nothing changed. A fill between two holds of the
-        same user, or a fee id already taken, goes through :meth:`apply`.
+        same user, or on a claimed hold, goes through :meth:`apply`.
         """
-        holds, remaining = self._holds, self._remaining
-        bh, sh = holds.get(buyer_hold), holds.get(seller_hold)
-        buyer_left, seller_left = remaining.get(buyer_hold), remaining.get(seller_hold)
-        if bh is None or sh is None or buyer_left is None or seller_left is None:
+        open_ = self._open
+        bought, sold = open_.get(buyer_hold), open_.get(seller_hold)
+        if bought is None or sold is None:
+            if isinstance(buyer_hold, str) or isinstance(seller_hold, str):  # named holds
+                buyer_key, seller_key = _key_of(buyer_hold), _key_of(seller_hold)
+                if (buyer_key, seller_key) != (buyer_hold, seller_hold):
+                    self.trade(ref, buyer_key, seller_key, base, quote, improvement, fees)
+                    return
             raise NotFound("hold")
         if (
             type(base) is not int
@@ -305,22 +337,31 @@ class Ledger:
             or improvement < 0
         ):
             raise ParamInvalid("amount", "must be positive ints of atoms")
-        buyer, quote_asset, seller, base_asset = bh[1], bh[2], sh[1], sh[2]
-        release_kind = RELEASE_KIND.get(bh[4])
-        by_id = self._by_id
+        if fees is None:
+            buyer_coin, buyer_fee, seller_coin, seller_fee = "", 0, "", 0
+        else:
+            buyer_coin, buyer_fee, seller_coin, seller_fee = fees
+            if (
+                type(buyer_fee) is not int
+                or type(seller_fee) is not int
+                or buyer_fee < 0
+                or seller_fee < 0
+                or (buyer_fee and not (type(buyer_coin) is str and buyer_coin))
+                or (seller_fee and not (type(seller_coin) is str and seller_coin))
+            ):
+                raise ParamInvalid("fee", "must be a coin and a non-negative int of atoms")
+        buyer_left, bh = bought
+        seller_left, sh = sold
+        buyer, quote_asset, seller, base_asset = bh[3], bh[4], sh[3], sh[4]
+        claimed = self._claimed
         if (
             buyer == seller
-            or release_kind is None
             or base_asset == quote_asset
-            or (buyer_fee is not None and buyer_fee[0] in by_id)
-            or (seller_fee is not None and seller_fee[0] in by_id)
-            or f"{TRADE}:{ref}@{seller_hold}" in by_id
-            or f"{TRADE}:{ref}@{buyer_hold}" in by_id
-            or (improvement and f"{release_kind}:{ref}@{buyer_hold}" in by_id)
+            or bh[6] not in RELEASE_KIND
+            or type(ref) is not str
+            or (claimed and (buyer_hold in claimed or seller_hold in claimed))
         ):
-            self.apply(
-                self._trade_transfers(ref, bh, sh, base, quote, improvement, buyer_fee, seller_fee)
-            )
+            self.apply(self._trade_transfers(ref, bh, sh, base, quote, improvement, fees))
             return
         buyer_left -= quote + improvement
         seller_left -= base
@@ -328,90 +369,87 @@ class Ledger:
             raise InsufficientBalance()
         bal = self._bal
         buyer_assets, seller_assets = bal[buyer], bal[seller]  # both hold something
-        buyer_base = buyer_assets.get(base_asset)
-        seller_quote = seller_assets.get(quote_asset)
         # The fee payers' funds, checked before anything is written.
-        if buyer_fee is not None:
-            _check_fee(buyer_fee, buyer_assets, base_asset, base)
-        if seller_fee is not None:
-            _check_fee(seller_fee, seller_assets, quote_asset, quote)
+        if buyer_fee:
+            cell = buyer_assets.get(buyer_coin)
+            have = (0 if cell is None else cell[0]) + (base if buyer_coin == base_asset else 0)
+            if buyer_fee > have:
+                raise InsufficientBalance()
+        if seller_fee:
+            cell = seller_assets.get(seller_coin)
+            have = (0 if cell is None else cell[0]) + (quote if seller_coin == quote_asset else 0)
+            if seller_fee > have:
+                raise InsufficientBalance()
         # Nothing below raises.
+        buyer_base = buyer_assets.get(base_asset)
         if buyer_base is None:
             buyer_base = buyer_assets[base_asset] = [0, 0]
+        seller_quote = seller_assets.get(quote_asset)
         if seller_quote is None:
             seller_quote = seller_assets[quote_asset] = [0, 0]
-        seller_assets[base_asset][1] -= base
+        sh[8][1] -= base
         buyer_base[0] += base
-        buyer_quote = buyer_assets[quote_asset]
+        buyer_quote = bh[8]
         buyer_quote[1] -= quote + improvement
         buyer_quote[0] += improvement
         seller_quote[0] += quote
-        log = self._log
-        append = log.append
-        seq = self._base_seq + len(log)
-        append((seq + 1, None, TRADE, ref, seller_hold, base_asset, base, seller, FROZEN, buyer,
-                AVAILABLE))  # fmt: skip
-        append((seq + 2, None, TRADE, ref, buyer_hold, quote_asset, quote, buyer, FROZEN, seller,
-                AVAILABLE))  # fmt: skip
-        seq += 2
-        if improvement:
-            seq += 1
-            append((seq, None, release_kind, ref, buyer_hold, quote_asset, improvement, buyer,
-                    FROZEN, buyer, AVAILABLE))  # fmt: skip
-        if buyer_fee is not None:
-            seq += 1
-            self._pay_fee(seq, buyer_fee, buyer, ref)
-        if seller_fee is not None:
-            seq += 1
-            self._pay_fee(seq, seller_fee, seller, ref)
+        seq = self._last + 1
+        last = seq + (1 if improvement else 0)
+        if buyer_fee:
+            buyer_assets[buyer_coin][0] -= buyer_fee
+            self._cell(FEES, buyer_coin)[0] += buyer_fee
+            last += 1
+        if seller_fee:
+            seller_assets[seller_coin][0] -= seller_fee
+            self._cell(FEES, seller_coin)[0] += seller_fee
+            last += 1
+        self._last = last + 1
+        record: Filled = (seq, FILLED, ref, bh, sh, base, quote, improvement, fees)
+        self._log.append(record)
         if buyer_left:
-            remaining[buyer_hold] = buyer_left
+            open_[buyer_hold] = (buyer_left, bh)
         else:
-            del remaining[buyer_hold]
+            del open_[buyer_hold]
         if seller_left:
-            remaining[seller_hold] = seller_left
+            open_[seller_hold] = (seller_left, sh)
         else:
-            del remaining[seller_hold]
-
-    def _pay_fee(self, seq: int, fee: tuple[str, str, int], user: int, ref: str) -> None:
-        transfer_id, coin, amount = fee
-        self._bal[user][coin][0] -= amount
-        self._cell(FEES, coin)[0] += amount
-        self._log.append((seq, transfer_id, FEE, ref, None, coin, amount, user, AVAILABLE, FEES,
-                          AVAILABLE))  # fmt: skip
+            del open_[seller_hold]
 
     def _trade_transfers(
         self,
         ref: str,
-        bh: HoldRow,
-        sh: HoldRow,
+        bh: HoldRec,
+        sh: HoldRec,
         base: int,
         quote: int,
         improvement: int,
-        buyer_fee: tuple[str, str, int] | None,
-        seller_fee: tuple[str, str, int] | None,
+        fees: FillFees | None,
     ) -> list[Transfer]:
         """:meth:`trade` as a batch for :meth:`apply` (same ids, same order)."""
-        buy, sell = Hold._make(bh), Hold._make(sh)
+        buy, sell = hold_of(bh), hold_of(sh)
         batch = [
             Transfer.settle(sell, Account.available(buy.user, sell.asset), base, Kind.TRADE, ref),
             Transfer.settle(buy, Account.available(sell.user, buy.asset), quote, Kind.TRADE, ref),
         ]
         if improvement:
             batch.append(Transfer.release(buy, improvement, ref=ref))
-        for fee, user in ((buyer_fee, buy.user), (seller_fee, sell.user)):
-            if fee is not None:
-                transfer_id, coin, amount = fee
-                batch.append(
-                    Transfer.move(
-                        transfer_id,
-                        Account.available(user, coin),
-                        Account.fees(coin),
-                        amount,
-                        Kind.FEE,
-                        ref,
+        if fees is not None:
+            buyer_coin, buyer_fee, seller_coin, seller_fee = fees
+            for key, user, coin, amount in (
+                (bh[2], buy.user, buyer_coin, buyer_fee),
+                (sh[2], sell.user, seller_coin, seller_fee),
+            ):
+                if amount:
+                    batch.append(
+                        Transfer.move(
+                            fee_id(ref, key),
+                            Account.available(user, coin),
+                            Account.fees(coin),
+                            amount,
+                            Kind.FEE,
+                            ref,
+                        )
                     )
-                )
         return batch
 
     def release(
@@ -438,7 +476,7 @@ class Ledger:
         if amount is not None and ref is None and transfer_id is None:
             raise ParamInvalid("ref", "a partial release needs its own ref or transfer_id")
         if amount is None:
-            left = self._remaining.get(hold_id, 0)
+            left = self.remaining(hold_id)
             if left == 0:
                 probe = Transfer.release(hold, 1, kind=kind, ref=ref, transfer_id=transfer_id)
                 return self.posting(probe.id)
@@ -449,38 +487,41 @@ class Ledger:
     def release_rest(self, hold_id: str) -> Posting | None:
         """Give back all that is left of ``hold_id``, if anything is; ``None`` when the
         hold is closed already. What an order does when it leaves the book."""
-        before = self.last_seq
-        self.close_hold(hold_id)
-        return posting_of(self._log[-1]) if self.last_seq > before else None
+        before = self._last
+        self.close_hold(hold_key(hold_id))
+        return posting_of(self.entries(before)[-1]) if self._last > before else None
 
-    def close_hold(self, hold_id: str) -> None:
-        """:meth:`release_rest` without building the :class:`Posting`.
+    def close_hold(self, hold: HoldKey) -> None:
+        """:meth:`release_rest` by key, without building the :class:`Posting`.
 
         The common case (all that is left, the hold's default release kind and ref) logs
-        its entry without :meth:`apply`'s general checks; anything else goes through
+        its record without :meth:`apply`'s general checks; anything else goes through
         :meth:`release`.
         """
-        left = self._remaining.get(hold_id)
-        if not left:
+        got = self._open.get(hold)
+        if got is None:
+            if isinstance(hold, str) and hold_key(hold) != hold:
+                self.close_hold(hold_key(hold))
             return
-        _, user, asset, _, hold_kind, hold_ref = self._holds[hold_id]
-        release_kind = RELEASE_KIND.get(hold_kind)
-        cell = self._bal[user][asset]
+        left, rec = got
         if (
-            release_kind is None
-            or cell[1] < left
-            or f"{release_kind}:{hold_ref}@{hold_id}" in self._by_id
+            left <= 0
+            or rec[8][1] < left
+            or rec[6] not in RELEASE_KIND
+            or hold in self._claimed
         ):
-            self.release(hold_id, left, kind=release_kind, ref=hold_ref)
+            if left:
+                name = hold_name(hold)
+                ref = name if rec[7] is None else rec[7]
+                self.release(name, left, kind=RELEASE_KIND.get(rec[6]), ref=ref)
             return
+        cell = rec[8]
         cell[1] -= left
         cell[0] += left
-        log = self._log
-        log.append(
-            (self._base_seq + len(log) + 1, None, release_kind, hold_ref, hold_id, asset, left,
-             user, FROZEN, user, AVAILABLE)
-        )  # fmt: skip
-        del self._remaining[hold_id]
+        self._last = seq = self._last + 1
+        record: Released = (seq, RELEASED, rec, left)
+        self._log.append(record)
+        del self._open[hold]
 
     def settle_from_hold(
         self,
@@ -527,26 +568,28 @@ class Ledger:
         return _accounts(self._bal)
 
     def get_hold(self, hold_id: str) -> Hold:
-        hold = self._holds.get(hold_id)
-        if hold is None:
+        rec = self._rec(hold_key(hold_id)) if isinstance(hold_id, str) else None
+        if rec is None:
             raise NotFound("hold")
-        return Hold._make(hold)
+        return hold_of(rec)
 
     def remaining(self, hold_id: str) -> int:
         """What is still frozen under ``hold_id``; 0 once it is closed."""
         self.get_hold(hold_id)
-        return self._remaining.get(hold_id, 0)
+        got = self._open.get(hold_key(hold_id))
+        return 0 if got is None else got[0]
 
     def is_open(self, hold_id: str) -> bool:
-        return hold_id in self._remaining
+        return hold_key(hold_id) in self._open
 
     def open_holds(self) -> dict[str, int]:
         """``hold id → remaining`` for every open hold."""
-        return dict(self._remaining)
+        return {hold_name(key): left for key, (left, _) in self._open.items()}
 
     def holds(self) -> list[Hold]:
-        """Every hold ever opened, open or closed, in opening order."""
-        return [Hold._make(hold) for hold in self._holds.values()]
+        """Every hold the ledger knows, open or closed, in opening order: the open ones
+        and those the postings kept in memory opened or drew on."""
+        return [hold_of(rec) for rec in self._known().values()]
 
     def posting(self, transfer_id: str) -> Posting | None:
         self._index()
@@ -558,15 +601,26 @@ class Ledger:
         return [posting_of(entry) for entry in self.entries(after_seq)]
 
     def entries(self, after_seq: int = 0) -> list[Entry]:
-        """:meth:`postings` as the ledger logs them (:func:`~.records.posting_of` makes
-        each a :class:`Posting`): what the store writes, with no object built on the
-        trading path."""
-        return self._log[max(after_seq - self._base_seq, 0) :]
+        """:meth:`postings` as flat :data:`~.records.Entry` tuples."""
+        log = self._log
+        first = max(bisect_right(log, after_seq, key=_first_seq) - 1, 0)
+        return [entry for record in log[first:] for entry in expand(record) if entry[0] > after_seq]
+
+    def records(self, after_seq: int = 0) -> list[Record]:
+        """The log after posting ``after_seq`` as the ledger keeps it (each record stands
+        for one or more postings, :func:`~.records.expand`): what the store writes, with
+        no object built on the trading path. ``after_seq`` is a :attr:`last_seq` the
+        caller saw, so no record straddles it; ``ValueError`` if one does."""
+        log = self._log
+        first = bisect_right(log, after_seq, key=_first_seq)
+        if first and self._end(first - 1) > after_seq:
+            raise ValueError(f"posting {after_seq} is inside a record, not after one")
+        return log[first:]
 
     @property
     def kept(self) -> int:
         """Postings held in memory (all of them, unless compacted)."""
-        return len(self._log)
+        return self._last - self._base_seq
 
     @property
     def compacted_seq(self) -> int:
@@ -575,7 +629,9 @@ class Ledger:
 
     @property
     def last_seq(self) -> int:
-        return self._base_seq + len(self._log)
+        return self._last
+
+    # --- internals ---------------------------------------------------------------------
 
     def _cell(self, owner: Owner, asset: str) -> list[int]:
         """``[available, frozen]`` of ``owner``'s ``asset``, created at zero."""
@@ -587,14 +643,92 @@ class Ledger:
             cell = assets[asset] = [0, 0]
         return cell
 
+    def _end(self, index: int) -> int:
+        """The seq of the last posting of log record ``index``."""
+        log = self._log
+        return log[index + 1][0] - 1 if index + 1 < len(log) else self._last
+
+    def _post(self, entry: Entry) -> None:
+        """Log one posting :meth:`apply` checked (or a loaded one) and apply it to the state
+        and the index."""
+        seq, _, kind, ref, hold_id, asset, amount, d_owner, d_bucket, c_owner, c_bucket = entry
+        self._log.append(entry)
+        self._last = self._indexed = seq  # everything before it is indexed: apply() saw to it
+        self._by_id[entry_id(entry)] = entry
+        self._cell(d_owner, asset)[d_bucket == FROZEN] -= amount
+        cell = self._cell(c_owner, asset)
+        cell[c_bucket == FROZEN] += amount
+        if hold_id is None:
+            return
+        key = hold_key(hold_id)
+        if c_bucket == FROZEN:
+            # A frozen account's owner is a user (check_account), hence the cast.
+            user = cast(int, c_owner)
+            rec: HoldRec = (seq, OPENED, key, user, asset, amount, kind, ref, cell)
+            self._open[key] = (amount, rec)
+            self._opened[key] = rec
+            if isinstance(key, int) and key > self._top:
+                self._top = key
+            return
+        got = self._open.get(key)
+        held = self._rec(key) if got is None else got[1]  # a loaded log may overdraw one
+        left = (0 if got is None else got[0]) - amount
+        if held is None:
+            return
+        if left:
+            self._open[key] = (left, held)
+        else:
+            del self._open[key]
+            self._gone[key] = (held, seq)
+
+    def _claim(self, transfer_id: str) -> None:
+        """Claim the hold an id of :meth:`apply` names the way the trading path's ids do
+        (``...@<hold>``, ``fee:<ref>:<key>``), so the trading path never writes it again."""
+        if "@" in transfer_id:
+            self._claim_key(hold_key(transfer_id.rsplit("@", 1)[1]))
+        elif transfer_id.startswith("fee:"):
+            named = transfer_id.rsplit(":", 1)[1]
+            self._claim_key(named)
+            if named.isascii() and named.isdigit():
+                self._claim_key(int(named))
+
+    def _claim_key(self, key: HoldKey) -> None:
+        self._claimed.add(key)
+        if isinstance(key, int) and key > self._top:  # open_hold: a key above _top is free
+            self._top = key
+
+    def _rec(self, key: HoldKey) -> HoldRec | None:
+        """The record of hold ``key``, open or closed, if the ledger still knows it."""
+        got = self._open.get(key)
+        if got is not None:
+            return got[1]
+        gone = self._gone.get(key)
+        if gone is not None:
+            return gone[0]
+        self._index()
+        return self._opened.get(key)
+
+    def _known(self) -> dict[HoldKey, HoldRec]:
+        """Every hold the ledger knows, in opening order."""
+        self._index()
+        known = dict(self._opened)
+        known.update((key, rec) for key, (rec, _) in self._gone.items())
+        known.update((key, rec) for key, (_, rec) in self._open.items())  # the live ones
+        return dict(sorted(known.items(), key=lambda item: item[1][0]))
+
     def _index(self) -> None:
-        """Index the transfer ids the trading path logged since the last call."""
-        last = self.last_seq
-        if self._indexed < last:
-            by_id = self._by_id
-            for entry in self._log[max(self._indexed - self._base_seq, 0) :]:
-                by_id[entry_id(entry)] = entry
-            self._indexed = last
+        """Index the transfer ids and holds the trading path logged since the last call."""
+        indexed = self._indexed
+        if indexed >= self._last:
+            return
+        by_id, opened, log = self._by_id, self._opened, self._log
+        for record in log[max(bisect_right(log, indexed, key=_first_seq) - 1, 0) :]:
+            for rec in holds_in(record):
+                opened.setdefault(rec[2], rec)
+            for entry in expand(record):
+                if entry[0] > indexed:
+                    by_id[entry_id(entry)] = entry
+        self._indexed = self._last
 
     # --- checking and rebuilding -------------------------------------------------------
 
@@ -609,64 +743,75 @@ class Ledger:
         return audit(
             self.all_accounts(),
             self.postings(),
-            {hold_id: Hold._make(hold) for hold_id, hold in self._holds.items()},
-            self._remaining,
+            {hold_name(key): hold_of(rec) for key, rec in self._known().items()},
+            self.open_holds(),
             open_holds_expected,
-            Checkpoint(self._base_seq, _accounts(self._base_bal), self._base_left),
+            self._base(),
         )
 
     def compact(self, upto_seq: int) -> int:
         """Forget postings up to ``upto_seq`` (they are stored elsewhere) and the holds that
-        closed by then; keep balances exact. Returns how many postings were dropped.
+        closed by then; keep balances exact. Returns how many postings were dropped (a
+        record of several postings goes whole, or waits for the next call).
 
         Memory then grows with activity since the last compaction, not since the start. The
         forgotten transfer ids are no longer recognised as already applied, so compact only
         what no caller will submit again (the exchange core never reuses an id), and the
         auditor checks balances against the checkpoint plus the postings kept.
         """
-        drop = min(upto_seq, self.last_seq) - self._base_seq
-        if drop <= 0:
+        log = self._log
+        drop = bisect_right(log, upto_seq, key=_first_seq)
+        if drop and self._end(drop - 1) > upto_seq:
+            drop -= 1
+        if not drop:
             return 0
-        # It runs while the exchange waits: everything below is O(postings dropped) or a
-        # C-speed copy, never a Python loop over every hold or account.
-        head, tail = self._log[:drop], self._log[drop:]
-        # A copy per cell: C-speed list copies, far cheaper than an Account per balance.
+        # It runs while the exchange waits: everything below is O(postings kept), a
+        # C-speed copy, or small, never a Python loop over every hold or account.
+        head_end, tail = self._end(drop - 1), log[drop:]
         base = {
             owner: {a: cell[:] for a, cell in assets.items()} for owner, assets in self._bal.items()
         }
-        left = dict(self._remaining)
-        in_tail: set[str] = set()
-        for entry in reversed(tail):  # undo what came after the checkpoint
-            _, _, _, _, hold_id, asset, amount, debit_owner, debit_bucket, owner, bucket = entry
-            base[debit_owner][asset][debit_bucket == FROZEN] += amount
-            base[owner][asset][bucket == FROZEN] -= amount
-            if hold_id is not None:
-                in_tail.add(hold_id)
-                left[hold_id] = left.get(hold_id, 0) + (-amount if bucket == FROZEN else amount)
-                if not left[hold_id]:
-                    del left[hold_id]
-        by_id, indexed = self._by_id, self._indexed
-        for entry in head[: max(indexed - self._base_seq, 0)]:  # the ids indexed so far
-            del by_id[entry_id(entry)]
-        # A hold's record goes once it is closed and no posting kept refers to it.
-        holds, remaining = self._holds, self._remaining
-        for entry in head:
-            hold_id = entry[4]
-            if hold_id is not None and hold_id not in remaining and hold_id not in in_tail:
-                holds.pop(hold_id, None)
+        held = dict(self._open)  # C-speed: its values are immutable
+        for record in reversed(tail):  # undo what came after the new base
+            recs = {rec[2]: rec for rec in holds_in(record)}
+            for entry in reversed(expand(record)):
+                _, _, _, _, hold_id, asset, amount, debit_owner, debit_bucket, owner, bucket = entry
+                base[debit_owner][asset][debit_bucket == FROZEN] += amount
+                base[owner][asset][bucket == FROZEN] -= amount
+                if hold_id is not None:
+                    key = hold_key(hold_id)
+                    got = held.get(key)
+                    rec = got[1] if got is not None else recs.get(key) or self._rec(key)
+                    left = (0 if got is None else got[0]) + (
+                        -amount if bucket == FROZEN else amount
+                    )
+                    if left and rec is not None:
+                        held[key] = (left, rec)
+                    else:
+                        held.pop(key, None)
+        dropped = head_end - self._base_seq
         self._log = tail
-        self._base_seq, self._base_bal, self._base_left = head[-1][0], base, left
-        self._indexed = max(indexed, self._base_seq)
-        return drop
+        self._base_seq, self._base_bal, self._base_open = head_end, base, held
+        # The index starts again from the new base (the next apply() indexes what is kept).
+        self._by_id, self._opened, self._indexed = {}, {}, head_end
+        if self._gone:
+            self._gone = {k: gone for k, gone in self._gone.items() if gone[1] > head_end}
+        if self._claimed:
+            self._claimed = {key for key in self._claimed if key in self._open}
+        return dropped
 
     def checkpoint(self) -> tuple[Checkpoint, dict[str, Hold]]:
         """The state as of the last compaction (every balance, the open holds' remaining)
         and the records of the holds then open: what :meth:`from_postings` starts from,
         given the postings after ``checkpoint.seq``. Compact first to make it current."""
-        left = dict(self._base_left)
-        return (
-            Checkpoint(self._base_seq, _accounts(self._base_bal), left),
-            {hold_id: Hold._make(self._holds[hold_id]) for hold_id in left},
+        records = {hold_name(key): hold_of(rec) for key, (_, rec) in self._base_open.items()}
+        return self._base(), records
+
+    def _base(self) -> Checkpoint:
+        return Checkpoint(
+            self._base_seq,
+            _accounts(self._base_bal),
+            {hold_name(key): left for key, (left, _) in self._base_open.items()},
         )
 
     def _start_from(self, start: Checkpoint, records: Mapping[str, Hold]) -> None:
@@ -684,13 +829,19 @@ class Ledger:
                 raise ValueError(f"checkpoint {start.seq}: open hold {hold_id!r} has no record")
             if type(left) is not int or not 0 < left <= hold.amount:
                 raise ValueError(f"checkpoint {start.seq}: hold {hold_id!r} has {left} left")
-            self._holds[hold_id] = tuple(hold)  # type: ignore[assignment]
-            self._remaining[hold_id] = left
-        self._base_seq = start.seq
+            key = hold_key(hold_id)
+            rec: HoldRec = (
+                0, OPENED, key, hold.user, hold.asset, hold.amount, hold.kind,
+                None if hold.ref == hold_id else hold.ref, self._cell(hold.user, hold.asset),
+            )  # fmt: skip
+            self._open[key] = (left, rec)
+            if isinstance(key, int) and key > self._top:
+                self._top = key
+        self._last = self._base_seq = self._indexed = start.seq
         self._base_bal = {
             o: {a: c[:] for a, c in assets.items()} for o, assets in self._bal.items()
         }
-        self._base_left = dict(start.left)
+        self._base_open = dict(self._open)
 
     @classmethod
     def from_postings(
@@ -714,11 +865,11 @@ class Ledger:
         :meth:`check_invariants`.
         """
         ledger = cls()
-        by_id, log = ledger._by_id, ledger._log
-        remaining, opened = ledger._remaining, ledger._holds
         if start is not None:
             ledger._start_from(start, records or {})
-        for seq, posting in enumerate(postings, ledger._base_seq + 1):
+        by_id = ledger._by_id
+        for posting in postings:
+            seq = ledger._last + 1
             if posting.seq != seq:
                 raise ValueError(f"posting log has seq {posting.seq} where {seq} belongs")
             if posting.id in by_id:
@@ -731,38 +882,54 @@ class Ledger:
             if not posting.debit.asset == posting.credit.asset == posting.asset:
                 raise ValueError(f"posting {seq} mixes assets")
             hold_id = posting.hold_id
+            rec: HoldRec | None = None
             if hold_id is not None:
+                rec = ledger._rec(hold_key(hold_id))
                 if posting.credit.bucket == FROZEN:
-                    if hold_id in opened:
+                    if rec is not None:
                         raise ValueError(f"posting {seq} opens hold {hold_id!r} again")
-                    opened[hold_id] = (
-                        hold_id, cast(int, posting.credit.owner), posting.asset, posting.amount,
-                        posting.kind, posting.ref,
-                    )  # fmt: skip
-                    remaining[hold_id] = posting.amount
-                elif hold_id in opened:
-                    left = remaining.get(hold_id, 0) - posting.amount
-                    if left:
-                        remaining[hold_id] = left
-                    else:
-                        del remaining[hold_id]
-                else:
+                elif rec is None:
                     raise ValueError(f"posting {seq} draws on unknown hold {hold_id!r}")
             debit, credit = posting.debit, posting.credit
-            ledger._cell(debit.owner, debit.asset)[debit.bucket == FROZEN] -= posting.amount
-            ledger._cell(credit.owner, credit.asset)[credit.bucket == FROZEN] += posting.amount
             entry: Entry = (
                 seq, posting.id, posting.kind, posting.ref, hold_id, posting.asset,
                 posting.amount, debit.owner, debit.bucket, credit.owner, credit.bucket,
             )  # fmt: skip
-            log.append(entry)
-            by_id[posting.id] = entry
-        ledger._indexed = ledger.last_seq
+            ledger._post(entry)
+            ledger._claim_loaded(entry, posting.id, rec)
         if holds is not None:
-            problems = compare_open_holds(remaining, holds)
+            problems = compare_open_holds(ledger.open_holds(), holds)
             if problems:
                 raise ValueError("; ".join(problems))
         return ledger
+
+    def _claim_loaded(self, entry: Entry, transfer_id: str, rec: HoldRec | None) -> None:
+        """What a loaded posting claims: the trading path would write its id again only if
+        it is the release that closes a hold still open (a partial release made with the
+        hold's own ref), or an id of the trading path's form made by someone else."""
+        kind, ref, hold_id = entry[2], entry[3], entry[4]
+        if hold_id is not None and transfer_id == derived_id(entry):
+            if rec is not None and kind == RELEASE_KIND.get(rec[6]) and ref == hold_of(rec).ref:
+                self._claim_key(rec[2])
+            return
+        if kind == Kind.FEE and hold_id is None and transfer_id.startswith(f"fee:{ref}:"):
+            return  # a fill's fee: its ref is the fill's own
+        self._claim(transfer_id)
+
+
+def _name_of(hold: HoldKey) -> str:
+    """The name of a hold key a caller gave: an order id (an int >= 0) or a name."""
+    if isinstance(hold, bool) or (isinstance(hold, int) and hold < 0):
+        raise ParamInvalid("hold_id", "must be an order id or a non-empty string")
+    if isinstance(hold, int):
+        return hold_name(hold)
+    if not (isinstance(hold, str) and hold):
+        raise ParamInvalid("hold_id", "must be an order id or a non-empty string")
+    return hold
+
+
+def _key_of(hold: HoldKey) -> HoldKey:
+    return hold_key(hold) if isinstance(hold, str) else hold
 
 
 def _accounts(bal: Mapping[Owner, Mapping[str, list[int]]]) -> dict[Account, int]:
@@ -775,17 +942,3 @@ def _accounts(bal: Mapping[Owner, Mapping[str, list[int]]]) -> dict[Account, int
             if user:
                 out[Account(owner, asset, FROZEN)] = frozen
     return out
-
-
-def _check_fee(
-    fee: tuple[str, str, int], assets: Mapping[str, list[int]], received_asset: str, received: int
-) -> None:
-    """A fee ``(id, coin, amount)`` is a positive int its payer can cover from available
-    funds and what the fill brings in (``received`` of ``received_asset``)."""
-    _, coin, amount = fee
-    if type(amount) is not int or amount <= 0:
-        raise ParamInvalid("fee", "must be a positive int of atoms")
-    cell = assets.get(coin)
-    have = (0 if cell is None else cell[0]) + (received if coin == received_asset else 0)
-    if amount > have:
-        raise InsufficientBalance()

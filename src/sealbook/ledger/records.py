@@ -1,37 +1,61 @@
 """What goes into the ledger (:class:`Transfer`); what it keeps (:class:`Posting`, :class:`Hold`).
 
 All three are NamedTuples: immutable, and what the ledger's readers see. The ledger's own
-log keeps each posting as an :data:`Entry`, a plain tuple that costs a tenth as much to
-build (a NamedTuple with two :class:`Account` inside costs about 1 µs, several per fill);
-:func:`posting_of` turns an entry into its :class:`Posting` when someone reads it.
+log keeps plain tuples that cost a fraction as much to build (a NamedTuple with two
+:class:`Account` inside costs about 1 µs, several per fill): an :data:`Entry` per posting
+made by :meth:`~sealbook.ledger.Ledger.apply`, and one record per step of the trading path
+(a :data:`HoldRec` opens a hold, a :data:`Released` closes it, a :data:`Filled` settles a
+fill, several postings at once). :func:`expand` turns a record into its entries and
+:func:`posting_of` an entry into its :class:`Posting`, when someone reads them.
 
 A transfer's ``id`` is the client's idempotency key, unique across the ledger: applying a
 transfer whose id is already posted returns the original posting, or raises ``Conflict``
 if the contents differ. The builders below derive ids from what the transfer is for:
 ``deposit:<ref>``, ``<kind>@<hold>`` to open a hold, ``<kind>:<ref>@<hold>`` to pay out of
 one. Pass ``transfer_id`` where one hold can be drawn twice with the same kind and ref.
+
+Holds have names (``o42``, ``w7``); inside the ledger an order's hold is keyed by its order
+id, an int (:func:`hold_key`, :func:`hold_name`), so the trading path formats no string.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Final, NamedTuple, cast
 
 from sealbook.errors import ParamInvalid
-from sealbook.ledger.accounts import AVAILABLE, FROZEN, Account, Bucket, Kind, Owner
+from sealbook.ledger.accounts import AVAILABLE, FEES, FROZEN, Account, Bucket, Kind, Owner
 
 __all__ = [
+    "FILLED",
+    "OPENED",
+    "RELEASED",
     "RELEASE_KIND",
     "Checkpoint",
     "Entry",
+    "FillFees",
+    "Filled",
     "Hold",
-    "HoldRow",
+    "HoldKey",
+    "HoldRec",
     "Posting",
+    "Record",
+    "Released",
     "Transfer",
+    "derived_id",
     "entry_id",
+    "expand",
+    "fee_id",
+    "hold_key",
+    "hold_name",
+    "hold_of",
+    "holds_in",
     "posting_of",
 ]
+
+TRADE: Final = Kind.TRADE.value
+FEE: Final = Kind.FEE.value
 
 # The release that matches each kind of hold (``order_hold`` → ``order_release``).
 RELEASE_KIND: dict[str, str] = {
@@ -182,17 +206,137 @@ class Transfer(NamedTuple):
 # builders' rule gives it (see :func:`entry_id`).
 Entry = tuple[int, str | None, str, str, str | None, str, int, Owner, Bucket, Owner, Bucket]
 
-# A hold as the ledger keeps it: ``(id, user, asset, amount, kind, ref)``, a :class:`Hold`'s
-# fields in a plain tuple.
-HoldRow = tuple[str, int, str, int, str, str]
+# A hold's key inside the ledger: an order's hold is keyed by its order id (``o42`` → 42),
+# every other hold by its name.
+HoldKey = int | str
+
+
+def hold_name(key: HoldKey) -> str:
+    """The name a hold is stored and shown under: ``o<order id>`` for an order's hold."""
+    return key if isinstance(key, str) else f"o{key}"
+
+
+def hold_key(name: str) -> HoldKey:
+    """The key of the hold named ``name``: an order's hold (``o`` and an order id, written
+    as :func:`hold_name` writes it) is keyed by the int; any other name is its own key."""
+    digits = name[1:]
+    if name[:1] == "o" and digits.isascii() and digits.isdigit() and str(int(digits)) == digits:
+        return int(digits)
+    return name
+
+
+# The trading path's records carry one of these tags where an :data:`Entry` has its id
+# (a string or ``None``).
+OPENED = 0
+RELEASED = 1
+FILLED = 2
+
+# A hold as the ledger keeps it, which is also the record that opened it on the trading path:
+# ``(seq, OPENED, key, user, asset, amount, kind, ref, cell)``. ``ref`` is ``None`` when it
+# is the hold's name; ``cell`` is the owner's ``[available, frozen]`` of the asset, live
+# ledger state the hold draws on, never read from a record that left the ledger.
+HoldRec = tuple[int, int, HoldKey, int, str, int, str, str | None, list[int]]
+
+# ``(seq, RELEASED, hold, amount)``: what was left of a hold goes back to available.
+Released = tuple[int, int, HoldRec, int]
+
+# What one fill cost each side: ``(buyer's fee coin, fee, seller's fee coin, fee)``; a fee of
+# 0 is no fee.
+FillFees = tuple[str, int, str, int]
+
+# ``(seq, FILLED, ref, buyer's hold, seller's hold, base, quote, improvement, fees)``: one
+# fill, settled; its postings are numbered from ``seq`` in :func:`expand`'s order.
+Filled = tuple[int, int, str, HoldRec, HoldRec, int, int, int, FillFees | None]
+
+Record = Entry | HoldRec | Released | Filled
+
+
+def fee_id(ref: str, key: HoldKey) -> str:
+    """The id of the fee a fill ``ref`` charged the owner of hold ``key`` (an order's hold is
+    keyed by the order id: ``fee:t7:42``)."""
+    return f"fee:{ref}:{key}"
+
+
+def hold_of(rec: HoldRec) -> Hold:
+    name = hold_name(rec[2])
+    return Hold(name, rec[3], rec[4], rec[5], rec[6], name if rec[7] is None else rec[7])
+
+
+def holds_in(record: Record) -> tuple[HoldRec, ...]:
+    """The holds a trading-path record opened, closed or drew on (none for an entry)."""
+    tag = record[1]
+    if tag == OPENED:
+        return (cast(HoldRec, record),)
+    if tag == RELEASED:
+        return (cast(Released, record)[2],)
+    if tag == FILLED:
+        filled = cast(Filled, record)
+        return filled[3], filled[4]
+    return ()
+
+
+def expand(record: Record) -> list[Entry]:
+    """The postings a log record stands for, as entries, in seq order."""
+    tag = record[1]
+    if tag is None or isinstance(tag, str):
+        return [cast(Entry, record)]
+    if tag == OPENED:
+        seq, _, key, user, asset, amount, kind, ref, _ = cast(HoldRec, record)
+        name = hold_name(key)
+        return [
+            (seq, None, kind, name if ref is None else ref, name, asset, amount, user,
+             AVAILABLE, user, FROZEN)
+        ]  # fmt: skip
+    if tag == RELEASED:
+        seq, _, rec, amount = cast(Released, record)
+        _, _, key, user, asset, _, kind, ref, _ = rec
+        name = hold_name(key)
+        return [
+            (seq, None, RELEASE_KIND[kind], name if ref is None else ref, name, asset, amount,
+             user, FROZEN, user, AVAILABLE)
+        ]  # fmt: skip
+    seq, _, ref, bh, sh, base, quote, improvement, fees = cast(Filled, record)
+    buyer, seller = bh[3], sh[3]
+    buyer_hold, seller_hold = hold_name(bh[2]), hold_name(sh[2])
+    base_asset, quote_asset = sh[4], bh[4]
+    out: list[Entry] = [
+        (seq, None, TRADE, ref, seller_hold, base_asset, base, seller, FROZEN, buyer, AVAILABLE),
+        (seq + 1, None, TRADE, ref, buyer_hold, quote_asset, quote, buyer, FROZEN, seller,
+         AVAILABLE),
+    ]  # fmt: skip
+    seq += 2
+    if improvement:
+        out.append(
+            (seq, None, RELEASE_KIND[bh[6]], ref, buyer_hold, quote_asset, improvement, buyer,
+             FROZEN, buyer, AVAILABLE)
+        )  # fmt: skip
+        seq += 1
+    if fees is not None:
+        buyer_coin, buyer_fee, seller_coin, seller_fee = fees
+        if buyer_fee:
+            out.append(
+                (seq, fee_id(ref, bh[2]), FEE, ref, None, buyer_coin, buyer_fee, buyer,
+                 AVAILABLE, FEES, AVAILABLE)
+            )  # fmt: skip
+            seq += 1
+        if seller_fee:
+            out.append(
+                (seq, fee_id(ref, sh[2]), FEE, ref, None, seller_coin, seller_fee, seller,
+                 AVAILABLE, FEES, AVAILABLE)
+            )  # fmt: skip
+    return out
 
 
 def entry_id(entry: Entry) -> str:
     """The transfer id of a logged posting: its own, or the one :class:`Transfer`'s builders
-    give (``<kind>@<hold>`` opens a hold, ``<kind>:<ref>@<hold>`` draws on one)."""
+    give (:func:`derived_id`)."""
     transfer_id = entry[1]
-    if transfer_id is not None:
-        return transfer_id
+    return derived_id(entry) if transfer_id is None else transfer_id
+
+
+def derived_id(entry: Entry) -> str:
+    """The id the builders give a posting that opens a hold (``<kind>@<hold>``) or draws
+    on one (``<kind>:<ref>@<hold>``)."""
     kind, ref, hold_id = entry[2], entry[3], entry[4]
     if entry[10] == FROZEN:
         return f"{kind}@{hold_id}"

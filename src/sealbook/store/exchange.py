@@ -24,7 +24,7 @@ from sealbook.exchange.orders import (
     is_generated_oid,
 )
 from sealbook.ledger import Account, Hold, Ledger, Posting
-from sealbook.ledger.records import Checkpoint, posting_of
+from sealbook.ledger.records import Checkpoint, expand, posting_of
 from sealbook.markets import Catalog
 from sealbook.store.tables import (
     deposits,
@@ -149,8 +149,9 @@ def persist(
     conn: Connection, changes: Changes, inbox_done: Iterable[tuple[int, str, int]] = ()
 ) -> None:
     """Write one batch of changes inside the caller's transaction."""
-    if changes.entries:
-        conn.execute(postings.insert(), [_posting_row(posting_of(e)) for e in changes.entries])
+    if changes.records:
+        rows = [_posting_row(posting_of(e)) for r in changes.records for e in expand(r)]
+        conn.execute(postings.insert(), rows)
     if changes.checkpoint is not None:
         write_checkpoint(conn, *changes.checkpoint)
     _upsert(conn, orders, [_order_row(o) for o in changes.orders.values()], ["order_id"])
