@@ -112,8 +112,8 @@ def test_hold_remaining_equals_its_postings() -> None:
 
 def test_hold_record_matches_its_opening_posting() -> None:
     ledger = _ledger()
-    left, rec = ledger._open["h1"]  # rec: (seq, tag, key, user, asset, amount, kind, ref, cell)
-    ledger._open["h1"] = (left, (*rec[:7], "o9", rec[8]))
+    left, rec = ledger._open["h1"]  # rec: (seq, tag, key, user, asset, amount, kind, ref)
+    ledger._open["h1"] = (left, (*rec[:7], "o9"))
     problems = ledger.check_invariants()
     assert len(problems) == 1
     assert problems[0].startswith("hold 'h1' is recorded as Hold(id='h1', user=1, asset='USDT'")

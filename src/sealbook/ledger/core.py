@@ -74,8 +74,8 @@ class Ledger:
     an id is *claimed*, and the trading path leaves claimed holds to :meth:`apply`.
 
     Balances live in one small list per owner and asset, ``[available, frozen]``; system
-    owners (WORLD, FEES) use only the first. A hold's record keeps its owner's list, so
-    the trading path looks no balance up twice.
+    owners (WORLD, FEES) use only the first. Records hold plain values only (ints,
+    strings, other records), so the garbage collector stops tracking them.
     """
 
     __slots__ = (
@@ -287,7 +287,7 @@ class Ledger:
         cell[0] -= amount
         cell[1] += amount
         self._last = seq = self._last + 1
-        rec: HoldRec = (seq, OPENED, hold, user, asset, amount, kind, ref, cell)
+        rec: HoldRec = (seq, OPENED, hold, user, asset, amount, kind, ref)
         self._log.append(rec)
         self._open[hold] = (amount, rec)
         self._top = hold
@@ -387,9 +387,9 @@ class Ledger:
         seller_quote = seller_assets.get(quote_asset)
         if seller_quote is None:
             seller_quote = seller_assets[quote_asset] = [0, 0]
-        sh[8][1] -= base
+        seller_assets[base_asset][1] -= base
         buyer_base[0] += base
-        buyer_quote = bh[8]
+        buyer_quote = buyer_assets[quote_asset]
         buyer_quote[1] -= quote + improvement
         buyer_quote[0] += improvement
         seller_quote[0] += quote
@@ -504,9 +504,10 @@ class Ledger:
                 self.close_hold(hold_key(hold))
             return
         left, rec = got
+        cell = self._bal[rec[3]][rec[4]]
         if (
             left <= 0
-            or rec[8][1] < left
+            or cell[1] < left
             or rec[6] not in RELEASE_KIND
             or hold in self._claimed
         ):
@@ -515,7 +516,6 @@ class Ledger:
                 ref = name if rec[7] is None else rec[7]
                 self.release(name, left, kind=RELEASE_KIND.get(rec[6]), ref=ref)
             return
-        cell = rec[8]
         cell[1] -= left
         cell[0] += left
         self._last = seq = self._last + 1
@@ -664,7 +664,7 @@ class Ledger:
         if c_bucket == FROZEN:
             # A frozen account's owner is a user (check_account), hence the cast.
             user = cast(int, c_owner)
-            rec: HoldRec = (seq, OPENED, key, user, asset, amount, kind, ref, cell)
+            rec: HoldRec = (seq, OPENED, key, user, asset, amount, kind, ref)
             self._open[key] = (amount, rec)
             self._opened[key] = rec
             if isinstance(key, int) and key > self._top:
@@ -832,7 +832,7 @@ class Ledger:
             key = hold_key(hold_id)
             rec: HoldRec = (
                 0, OPENED, key, hold.user, hold.asset, hold.amount, hold.kind,
-                None if hold.ref == hold_id else hold.ref, self._cell(hold.user, hold.asset),
+                None if hold.ref == hold_id else hold.ref,
             )  # fmt: skip
             self._open[key] = (left, rec)
             if isinstance(key, int) and key > self._top:

@@ -232,10 +232,9 @@ RELEASED = 1
 FILLED = 2
 
 # A hold as the ledger keeps it, which is also the record that opened it on the trading path:
-# ``(seq, OPENED, key, user, asset, amount, kind, ref, cell)``. ``ref`` is ``None`` when it
-# is the hold's name; ``cell`` is the owner's ``[available, frozen]`` of the asset, live
-# ledger state the hold draws on, never read from a record that left the ledger.
-HoldRec = tuple[int, int, HoldKey, int, str, int, str, str | None, list[int]]
+# ``(seq, OPENED, key, user, asset, amount, kind, ref)``; ``ref`` is ``None`` when it is the
+# hold's name.
+HoldRec = tuple[int, int, HoldKey, int, str, int, str, str | None]
 
 # ``(seq, RELEASED, hold, amount)``: what was left of a hold goes back to available.
 Released = tuple[int, int, HoldRec, int]
@@ -281,7 +280,7 @@ def expand(record: Record) -> list[Entry]:
     if tag is None or isinstance(tag, str):
         return [cast(Entry, record)]
     if tag == OPENED:
-        seq, _, key, user, asset, amount, kind, ref, _ = cast(HoldRec, record)
+        seq, _, key, user, asset, amount, kind, ref = cast(HoldRec, record)
         name = hold_name(key)
         return [
             (seq, None, kind, name if ref is None else ref, name, asset, amount, user,
@@ -289,7 +288,7 @@ def expand(record: Record) -> list[Entry]:
         ]  # fmt: skip
     if tag == RELEASED:
         seq, _, rec, amount = cast(Released, record)
-        _, _, key, user, asset, _, kind, ref, _ = rec
+        _, _, key, user, asset, _, kind, ref = rec
         name = hold_name(key)
         return [
             (seq, None, RELEASE_KIND[kind], name if ref is None else ref, name, asset, amount,
