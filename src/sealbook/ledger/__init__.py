@@ -4,8 +4,10 @@ Every change of funds is a :class:`Posting` that moves an amount from one accoun
 another; balances and holds are derived from the postings and can be rebuilt from them
 (:meth:`Ledger.from_postings`). :meth:`Ledger.check_invariants` audits the whole state.
 Orders go through the trading path (:meth:`Ledger.open_hold`, :meth:`Ledger.trade`,
-:meth:`Ledger.close_hold`), which logs the same postings as flat tuples; a
-:class:`Posting` is built from one only when it is read.
+:meth:`Ledger.close_hold`): an order's hold is keyed by its order id (named ``o<id>``
+outside), and each step logs one small record of plain values that stands for its
+postings (a fill's two to five at once); :func:`~sealbook.ledger.records.expand` gives
+them back, and a :class:`Posting` is built only when one is read or stored.
 """
 
 from __future__ import annotations
