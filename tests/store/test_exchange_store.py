@@ -581,3 +581,36 @@ def test_a_restart_brings_back_no_more_closed_orders_than_a_running_core_keeps(
     assert again.order_id == placed[5].order_id
     with pytest.raises(DuplicateOrder):
         rebuilt.place(ALICE, "BTCUSDT", "buy", "0.01", "100000", client_oid="mine-0")
+
+
+def test_a_restart_reads_only_the_client_oids_users_chose(
+    db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(exchange_core, "MAX_CLOSED_IN_MEMORY", 1)
+    ex = Running(db)
+    ex.deposit(ALICE, "USDT", units("100000"))
+
+    def place_and_cancel(**kw: Any) -> Any:
+        order = ex.place(ALICE, "BTCUSDT", "buy", "0.01", "100000", **kw)
+        ex.do(lambda core, now: core.cancel(ALICE, "BTCUSDT", now, order_id=order.order_id))
+        return order
+
+    chosen = place_and_cancel(client_oid="mine-1")
+    before = place_and_cancel(client_oid="old-1")
+    generated = [place_and_cancel() for _ in range(3)]  # the last one stays in memory
+    with db.begin() as conn:  # a row written before revision 0003 says neither
+        conn.execute(
+            update(orders).where(orders.c.order_id == before.order_id).values(oid_generated=None)
+        )
+        flags = dict(conn.execute(select(orders.c.client_oid, orders.c.oid_generated)).all())
+    assert flags == {
+        "mine-1": False,
+        "old-1": None,
+        **{order.client_oid: True for order in generated},
+    }
+    rebuilt = ex.restart()
+    assert list(rebuilt.core.orders) == [generated[-1].order_id]
+    assert rebuilt.core.retired_order_oids == {(ALICE, "mine-1"), (ALICE, "old-1")}
+    with pytest.raises(DuplicateOrder):
+        rebuilt.place(ALICE, "BTCUSDT", "buy", "0.01", "100000", client_oid="old-1")
+    assert chosen.client_oid == "mine-1"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from schema_history import strip_later
 from sqlalchemy import delete, func, select, text, update
 
 from fixtures.services import START_MS, make_user
@@ -26,16 +27,7 @@ from sealbook.keys.sealing import MasterKey
 from sealbook.store import audit
 from sealbook.store.audit import AuditChainBroken
 from sealbook.store.db import make_engine
-from sealbook.store.tables import (
-    audit_log,
-    audit_seal,
-    ledger_checkpoint_balances,
-    ledger_checkpoint_holds,
-    ledger_checkpoints,
-)
-
-# Tables newer than the version this home comes from.
-LEDGER_CHECKPOINT_TABLES = (ledger_checkpoints, ledger_checkpoint_balances, ledger_checkpoint_holds)
+from sealbook.store.tables import audit_log, audit_seal
 
 EVENTS = 3  # user.created, totp.enrolled, totp.confirmed
 
@@ -64,8 +56,7 @@ def make_old_home(home: Path, db_url: str, raw: bytes) -> None:
     and no alembic_version (that version had no migrations either)."""
     with opened(home, db_url, raw) as ctx:
         make_user(ctx, "alice")
-        for later in (audit_seal, *LEDGER_CHECKPOINT_TABLES):
-            later.drop(ctx.engine)
+        strip_later(ctx.engine)
         with ctx.engine.begin() as conn:
             conn.execute(text("DROP TABLE alembic_version"))
     (home / "audit-sealed").unlink()

@@ -75,6 +75,7 @@ def _order_row(o: Order) -> dict[str, Any]:
     return {
         "order_id": o.order_id,
         "client_oid": o.client_oid,
+        "oid_generated": is_generated_oid(o.client_oid, ORDER_OID_PREFIX),
         "user_id": o.user_id,
         "symbol": o.symbol,
         "side": o.side.value,
@@ -424,9 +425,11 @@ def load_core(engine: Engine, catalog: Catalog, now_ms: int) -> ExchangeCore:
         for row in reversed(recent):
             core.restore_order(order_from_row(row))
         # Every other closed order's clientOid, if a user chose it, is refused from now on.
+        # The database leaves out the generated ones (rows from before revision 0003 say
+        # neither, and are checked here).
         kept = {row.order_id for row in recent}
         old_orders = select(orders.c.order_id, orders.c.user_id, orders.c.client_oid).where(
-            ~is_open
+            ~is_open, orders.c.oid_generated.is_not(True)
         )
         core.retired_order_oids.update(
             (r.user_id, r.client_oid)

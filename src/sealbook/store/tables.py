@@ -129,6 +129,9 @@ orders = Table(
     metadata,
     Column("order_id", BigInteger, primary_key=True, autoincrement=False),
     Column("client_oid", String(64), nullable=False),
+    # Whether the server generated the clientOid ('sb' + digits): a restart retires only
+    # the ones users chose, and reads no others. NULL on rows from before revision 0003.
+    Column("oid_generated", Boolean, nullable=True),
     Column("user_id", Integer, nullable=False),
     Column("symbol", String(32), nullable=False),
     Column("side", String(8), nullable=False),
