@@ -69,9 +69,9 @@ __all__ = ["Changes", "ExchangeCore", "PlaceRequest"]
 # Closed orders kept in memory (for clientOid retries and orderInfo without a database
 # read); older ones are read from the database.
 MAX_CLOSED_IN_MEMORY = 2_000
-# Postings kept in memory before committed ones are compacted away. They are flat tuples
-# the garbage collector stops tracking, so the bound is about the pause: a compaction
-# stops the engine for a few ms (bench/README.md).
+# Postings kept in memory before committed ones are compacted away. Their records hold
+# plain values the garbage collector stops tracking, so the bound is about the pause: a
+# compaction stops the engine for a few ms (bench/README.md).
 COMPACT_AFTER = 10_000
 # Postings between two ledger checkpoints written to the database: a restart reads the
 # last checkpoint and at most about this many postings after it.
