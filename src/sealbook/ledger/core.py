@@ -127,7 +127,7 @@ class Ledger:
         ``ParamInvalid`` for a transfer that cannot exist.
         """
         self._index()
-        by_id, open_ = self._by_id, self._open
+        by_id = self._by_id
         staged: dict[Account, int] = {}
         staged_left: dict[HoldKey, int] = {}
         opened: dict[HoldKey, tuple[Owner, str]] = {}
@@ -185,10 +185,7 @@ class Ledger:
                 if (debit.owner, debit.asset) != owner_asset:
                     raise ParamInvalid("debit", "must be the hold's frozen account")
                 left = staged_left.get(key)
-                if left is None:
-                    got = open_.get(key)
-                    left = 0 if got is None else got[0]
-                left -= amount
+                left = (self._left(key) if left is None else left) - amount
                 if left < 0:
                     raise InsufficientBalance()
                 staged_left[key] = left
@@ -576,8 +573,7 @@ class Ledger:
     def remaining(self, hold_id: str) -> int:
         """What is still frozen under ``hold_id``; 0 once it is closed."""
         self.get_hold(hold_id)
-        got = self._open.get(hold_key(hold_id))
-        return 0 if got is None else got[0]
+        return self._left(hold_key(hold_id))
 
     def is_open(self, hold_id: str) -> bool:
         return hold_key(hold_id) in self._open
@@ -602,9 +598,8 @@ class Ledger:
 
     def entries(self, after_seq: int = 0) -> list[Entry]:
         """:meth:`postings` as flat :data:`~.records.Entry` tuples."""
-        log = self._log
-        first = max(bisect_right(log, after_seq, key=_first_seq) - 1, 0)
-        return [entry for record in log[first:] for entry in expand(record) if entry[0] > after_seq]
+        kept = self._log[self._holding(after_seq) :]
+        return [entry for record in kept for entry in expand(record) if entry[0] > after_seq]
 
     def records(self, after_seq: int = 0) -> list[Record]:
         """The log after posting ``after_seq`` as the ledger keeps it (each record stands
@@ -643,6 +638,15 @@ class Ledger:
             cell = assets[asset] = [0, 0]
         return cell
 
+    def _holding(self, seq: int) -> int:
+        """The index of the first log record that may hold postings after ``seq``."""
+        return max(bisect_right(self._log, seq, key=_first_seq) - 1, 0)
+
+    def _left(self, key: HoldKey) -> int:
+        """What is left of hold ``key``: 0 unless it is open."""
+        got = self._open.get(key)
+        return 0 if got is None else got[0]
+
     def _end(self, index: int) -> int:
         """The seq of the last posting of log record ``index``."""
         log = self._log
@@ -670,9 +674,8 @@ class Ledger:
             if isinstance(key, int) and key > self._top:
                 self._top = key
             return
-        got = self._open.get(key)
-        held = self._rec(key) if got is None else got[1]  # a loaded log may overdraw one
-        left = (0 if got is None else got[0]) - amount
+        held = self._rec(key)  # a loaded log may overdraw a hold, even a closed one
+        left = self._left(key) - amount
         if held is None:
             return
         if left:
@@ -722,7 +725,7 @@ class Ledger:
         if indexed >= self._last:
             return
         by_id, opened, log = self._by_id, self._opened, self._log
-        for record in log[max(bisect_right(log, indexed, key=_first_seq) - 1, 0) :]:
+        for record in log[self._holding(indexed) :]:
             for rec in holds_in(record):
                 opened.setdefault(rec[2], rec)
             for entry in expand(record):
